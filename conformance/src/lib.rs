@@ -1,0 +1,1 @@
+//! `dcm-conformance`: Gherkin suites that judge wire behaviour.

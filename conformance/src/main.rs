@@ -1,0 +1,3 @@
+//! The `dcm-conformance` command line.
+
+fn main() {}
