@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import compose, containerfile, examples, kubernetes, quadlet, settings, yamlfiles
+from . import compose, containerfile, docs, examples, kubernetes, quadlet, settings, yamlfiles
 from .context import Context, default_cache
 from .runner import Runner
 
@@ -19,7 +19,7 @@ def main() -> int:
     args = parser.parse_args()
     ctx = Context(args.root.resolve(), args.cache)
     runner = Runner(verbose=args.verbose)
-    for module in (settings, yamlfiles, containerfile, compose, kubernetes, quadlet, examples):
+    for module in (settings, yamlfiles, containerfile, compose, kubernetes, quadlet, examples, docs):
         runner.run_all(module.checks(ctx))
     print(runner.summary())
     return 1 if runner.failed else 0

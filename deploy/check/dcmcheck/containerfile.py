@@ -112,7 +112,7 @@ def checks(ctx: Context) -> list[Check]:
                 checks_ = effective(stage, by_name, "HEALTHCHECK")
                 if not checks_:
                     problems.append(f"{target}: no HEALTHCHECK")
-                elif HEALTH_PATHS[target] not in checks_[0].original:
+                elif not re.search(re.escape(HEALTH_PATHS[target]) + r"(?![A-Za-z0-9_/-])", checks_[0].original):
                     problems.append(f"{target}: HEALTHCHECK does not probe {HEALTH_PATHS[target]}")
         if DEFAULT_TARGET in by_name:
             stage = by_name[DEFAULT_TARGET]

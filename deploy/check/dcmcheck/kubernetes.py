@@ -63,11 +63,15 @@ def check_overlay(ctx: Context, overlay: Path) -> list[str]:
     slices = kinds(docs, "EndpointSlice")
     for name, service in services.items():
         selector = service["spec"].get("selector")
+        sliced = any(s["metadata"].get("labels", {}).get("kubernetes.io/service-name") == name for s in slices)
+        if selector and sliced:
+            problems.append(f"Service/{name} has a selector and a hand-written EndpointSlice; "
+                            "the selector would replace the EndpointSlice's addresses")
         if selector:
             matched = [pod for pod, labels in pods if selects(selector, labels)]
             if len(matched) != 1:
                 problems.append(f"Service/{name} selects {len(matched)} Deployments ({matched}); it must select one")
-        elif not any(s["metadata"].get("labels", {}).get("kubernetes.io/service-name") == name for s in slices):
+        elif not sliced:
             problems.append(f"Service/{name} has no selector and no EndpointSlice labelled with its name")
     for policy in kinds(docs, "NetworkPolicy"):
         name = policy["metadata"]["name"]
@@ -120,6 +124,8 @@ def check_overlay(ctx: Context, overlay: Path) -> list[str]:
         if kweb.hostname not in services:
             problems.append(f"Deployment/{name}: KWEB_URL host {kweb.hostname!r} is not a Service of the overlay")
         else:
+            if selects(services[kweb.hostname]["spec"].get("selector") or {}, spec["template"]["metadata"]["labels"]):
+                problems.append(f"Deployment/{name}: KWEB_URL's Service/{kweb.hostname} selects the provider itself")
             port_numbers = {p["port"] for p in services[kweb.hostname]["spec"]["ports"]}
             if kweb.port not in port_numbers:
                 problems.append(f"Deployment/{name}: KWEB_URL port {kweb.port} is not a port of Service/{kweb.hostname}")
