@@ -49,14 +49,13 @@ pub fn container_action(c: &mut Call<'_>) -> Handled {
     Err(Out::exception())
 }
 
-/// `POST /containers`: E2 when `name` or `profile` is missing, else 500.
+/// `POST /containers`: kweb builds `Kcontainerconfig` before its key
+/// checks, so without an engine every valid body ends in 500 (observed on
+/// the real kweb; the E2 branches are unreachable).
 pub fn container_create(c: &mut Call<'_>) -> Handled {
     c.guard()?;
-    let data = c.data()?;
+    c.data()?;
     c.backend()?;
-    if !data.contains("name")? || !data.contains("profile")? {
-        return Ok(Out::invalid_data());
-    }
     Err(Out::exception())
 }
 

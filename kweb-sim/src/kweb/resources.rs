@@ -19,9 +19,9 @@ pub fn host_info(c: &mut Call<'_>) -> Handled {
         .pools
         .iter()
         .map(|p| {
-            let used: f64 = w.pool_volumes(&p.name).map(|v| v.size_gib).sum();
+            let used: f64 = w.pool_volumes(&p.name).fold(0.0, |acc, v| acc + v.size_gib);
             let used = (used * 100.0).round() / 100.0;
-            let avail = ((p.capacity_gib - used) * 100.0).round() / 100.0;
+            let avail = ((p.capacity_gib - used) * 100.0).round() / 100.0 + 0.0;
             format!(
                 "storage: {}, type: {}, path: {}, used_space: {}GB, available_space: {}GB",
                 p.name,

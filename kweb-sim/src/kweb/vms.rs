@@ -486,6 +486,7 @@ pub fn update(c: &mut Call<'_>) -> Handled {
         let vm = &mut w.vms[idx];
         match k.as_str() {
             "numcpus" => match as_int(v) {
+                Some(n) if vm.power.is_active() => vm.pending_numcpus = Some(n),
                 Some(n) => vm.numcpus = n,
                 None => return Err(Out::exception()),
             },
@@ -496,7 +497,11 @@ pub fn update(c: &mut Call<'_>) -> Handled {
                 // The test driver accepts memory changes without showing them;
                 // on kvm they apply from the next start.
                 if c.sim.options.memory_updates_visible {
-                    vm.memory = n;
+                    if vm.power.is_active() {
+                        vm.pending_memory = Some(n);
+                    } else {
+                        vm.memory = n;
+                    }
                 }
             }
             "autostart" => vm.autostart = pybool(v),

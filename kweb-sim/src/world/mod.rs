@@ -351,6 +351,12 @@ impl World {
         if let Some(vm) = self.vms.get_mut(idx) {
             vm.domain_id = Some(id);
             vm.power = Power::Running;
+            if let Some(n) = vm.pending_numcpus.take() {
+                vm.numcpus = n;
+            }
+            if let Some(m) = vm.pending_memory.take() {
+                vm.memory = m;
+            }
         }
     }
 

@@ -72,6 +72,13 @@ pub struct Vm {
     /// VMINFO raises for this domain (the test driver's built-in `test`).
     #[serde(default)]
     pub info_fails: bool,
+    /// vCPUs set by `UPDATE`, applied at the next start (§6.5).
+    #[serde(default)]
+    pub pending_numcpus: Option<u64>,
+    /// Memory (MiB) set by `UPDATE`, applied at the next start when the
+    /// backend shows memory changes (kvm; never on the test driver).
+    #[serde(default)]
+    pub pending_memory: Option<u64>,
     /// Simulator time of creation, Unix seconds (node `AGE`).
     #[serde(default)]
     pub created_at: f64,
@@ -95,6 +102,8 @@ impl Vm {
             snapshots: Vec::new(),
             meta: Map::new(),
             info_fails: false,
+            pending_numcpus: None,
+            pending_memory: None,
             created_at: 0.0,
         }
     }
