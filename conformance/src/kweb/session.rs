@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::kweb::expect;
 use crate::kweb::http::{Exchange, Request, Target};
-use crate::kweb::request_step::{Vars, parse_request};
+use crate::kweb::request_step::{Vars, parse_request, substitute};
 
 /// Result of a check: `Err` holds the full failure report.
 pub type Check = Result<(), String>;
@@ -141,6 +141,11 @@ impl Session {
         }
     }
 
+    /// Replaces `${NAME}` variables in an expected value.
+    fn expand(&self, text: &str) -> Result<String, String> {
+        substitute(text, &self.vars).map_err(|e| e.to_string())
+    }
+
     fn last(&self) -> Result<&Exchange, String> {
         self.last
             .as_ref()
@@ -244,8 +249,9 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn body_is(&self, text: &str) -> Check {
+        let text = &self.expand(text)?;
         let got = self.last()?.response.text();
-        self.judge(if got == text {
+        self.judge(if got == *text {
             Ok(())
         } else {
             Err(format!("expected body {text:?}\n got body {got:?}"))
@@ -257,6 +263,7 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn body_matches(&self, pattern: &str) -> Check {
+        let pattern = &self.expand(pattern)?;
         let got = self.last()?.response.text();
         self.judge(expect::matches_pattern(&got, pattern))
     }
@@ -266,6 +273,7 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn body_contains(&self, needle: &str, present: bool) -> Check {
+        let needle = &self.expand(needle)?;
         let got = self.last()?.response.text();
         self.judge(if got.contains(needle) == present {
             Ok(())
@@ -339,8 +347,8 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn json_contains(&self, expected: &str) -> Check {
-        let want: Value =
-            serde_json::from_str(expected).map_err(|e| format!("expected JSON is invalid: {e}"))?;
+        let want: Value = serde_json::from_str(&self.expand(expected)?)
+            .map_err(|e| format!("expected JSON is invalid: {e}"))?;
         self.judge(
             self.last_json()
                 .and_then(|got| expect::json_contains(&got, &want)),
@@ -353,8 +361,8 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn json_item(&self, at: &str, expected: &str, present: bool) -> Check {
-        let want: Value =
-            serde_json::from_str(expected).map_err(|e| format!("expected JSON is invalid: {e}"))?;
+        let want: Value = serde_json::from_str(&self.expand(expected)?)
+            .map_err(|e| format!("expected JSON is invalid: {e}"))?;
         self.judge(self.last_json().and_then(|got| {
             let items = got
                 .pointer(at)
