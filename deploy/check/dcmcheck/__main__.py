@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import compose, containerfile, docs, examples, kubernetes, quadlet, settings, yamlfiles
+from . import compose, containerfile, docs, examples, kubernetes, quadlet, selftest, settings, yamlfiles
 from .context import Context, default_cache
 from .runner import Runner
 
@@ -16,11 +16,15 @@ def main() -> int:
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[3])
     parser.add_argument("--cache", type=Path, default=default_cache())
     parser.add_argument("--verbose", action="store_true", help="print tracebacks of broken checks")
+    parser.add_argument("--self-test", action="store_true",
+                        help="also break the deploy files on purpose, in a scratch copy, and require each breakage to be caught")
     args = parser.parse_args()
     ctx = Context(args.root.resolve(), args.cache)
     runner = Runner(verbose=args.verbose)
     for module in (settings, yamlfiles, containerfile, compose, kubernetes, quadlet, examples, docs):
         runner.run_all(module.checks(ctx))
+    if args.self_test:
+        runner.run_all(selftest.checks(ctx))
     print(runner.summary())
     return 1 if runner.failed else 0
 
