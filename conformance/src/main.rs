@@ -1,3 +1,67 @@
-//! The `dcm-conformance` command line.
+//! The `dcm-conformance` command line: one subcommand per suite or mode.
 
-fn main() {}
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use dcm_conformance::kweb::runner::{self, RunOptions};
+
+/// Conformance suites for kweb and DCM service providers.
+#[derive(Debug, Parser)]
+#[command(name = "dcm-conformance", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// What to run.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the kweb parity scenarios (features/kweb) against a kweb, or
+    /// against kweb-sim started in-process when no URL is given.
+    Kweb(KwebArgs),
+}
+
+/// Options of `dcm-conformance kweb`.
+#[derive(Debug, Args)]
+struct KwebArgs {
+    /// Read-write kweb to test, e.g. http://127.0.0.1:18200 (default: in-process kweb-sim).
+    #[arg(long, env = "KWEB_URL")]
+    kweb_url: Option<String>,
+    /// A `kweb --readonly` for @instance-readonly scenarios (real kweb only).
+    #[arg(long, env = "KWEB_READONLY_URL")]
+    kweb_readonly_url: Option<String>,
+    /// A kweb whose backend is unreachable, for @instance-unreachable scenarios (real kweb only).
+    #[arg(long, env = "KWEB_UNREACHABLE_URL")]
+    kweb_unreachable_url: Option<String>,
+    /// Cucumber tag expression selecting scenarios, e.g. '@ref-6.3 and not @code'.
+    #[arg(long)]
+    tags: Option<String>,
+    /// Features directory (default: the repository's features/kweb).
+    #[arg(long)]
+    features: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Kweb(args) => {
+            let options = RunOptions {
+                kweb_url: args.kweb_url,
+                readonly_url: args.kweb_readonly_url,
+                unreachable_url: args.kweb_unreachable_url,
+                tags: args.tags,
+                features: args.features,
+            };
+            match runner::run(options).await {
+                Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("dcm-conformance kweb: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
