@@ -3,8 +3,7 @@
 use thiserror::Error;
 
 /// Line that opens the generated region.
-pub const BEGIN: &str =
-    "<!-- BEGIN GENERATED SETTINGS TABLE (cargo run -p settings-doc -- write docs/operator-guide.md) -->";
+pub const BEGIN: &str = "<!-- BEGIN GENERATED SETTINGS TABLE (cargo run -p settings-doc -- write docs/operator-guide.md) -->";
 /// Line that closes the generated region.
 pub const END: &str = "<!-- END GENERATED SETTINGS TABLE -->";
 
@@ -55,7 +54,11 @@ pub fn first_difference(committed: &str, generated: &str) -> Option<(usize, Stri
             (None, None) => return None,
             (a, b) if a == b => continue,
             (a, b) => {
-                return Some((number, a.unwrap_or("<end>").to_owned(), b.unwrap_or("<end>").to_owned()));
+                return Some((
+                    number,
+                    a.unwrap_or("<end>").to_owned(),
+                    b.unwrap_or("<end>").to_owned(),
+                ));
             }
         }
     }

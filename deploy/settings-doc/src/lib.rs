@@ -36,5 +36,8 @@ pub fn provider_settings() -> Vec<Setting> {
 /// variable, in declaration order. Arguments without one (`--help`,
 /// `--version`) are not settings.
 pub fn settings(command: &clap::Command) -> Vec<Setting> {
-    command.get_arguments().filter_map(Setting::from_arg).collect()
+    command
+        .get_arguments()
+        .filter_map(Setting::from_arg)
+        .collect()
 }

@@ -55,12 +55,15 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Table => print!("{table}"),
         Command::Write { path } => {
             let committed = read(&path)?;
-            let updated = splice(&committed, &table).map_err(|e| format!("{}: {e}", path.display()))?;
-            std::fs::write(&path, updated).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            let updated =
+                splice(&committed, &table).map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::write(&path, updated)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         }
         Command::Check { path } => {
             let committed = read(&path)?;
-            let updated = splice(&committed, &table).map_err(|e| format!("{}: {e}", path.display()))?;
+            let updated =
+                splice(&committed, &table).map_err(|e| format!("{}: {e}", path.display()))?;
             if let Some((line, old, new)) = document::first_difference(&committed, &updated) {
                 eprintln!(
                     "settings-doc: {} is out of date at line {line}\n  committed: {old}\n  generated: {new}\n\

@@ -62,12 +62,20 @@ impl Setting {
     /// variable (`--help`, `--version`).
     pub fn from_arg(arg: &clap::Arg) -> Option<Setting> {
         let env = arg.get_env()?.to_string_lossy().into_owned();
-        let flag = arg.get_long().map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}"));
-        let defaults: Vec<String> =
-            arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect();
+        let flag = arg
+            .get_long()
+            .map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}"));
+        let defaults: Vec<String> = arg
+            .get_default_values()
+            .iter()
+            .map(|v| v.to_string_lossy().into_owned())
+            .collect();
         let default = (!defaults.is_empty()).then(|| defaults.join(","));
-        let possible: Vec<String> =
-            arg.get_possible_values().iter().map(|v| v.get_name().to_owned()).collect();
+        let possible: Vec<String> = arg
+            .get_possible_values()
+            .iter()
+            .map(|v| v.get_name().to_owned())
+            .collect();
         let kind = if !possible.is_empty() {
             if possible.len() == 2 && possible.iter().all(|v| v == "true" || v == "false") {
                 Kind::Bool
@@ -76,7 +84,10 @@ impl Setting {
             }
         } else if arg.get_value_delimiter().is_some() {
             Kind::List
-        } else if default.as_deref().is_some_and(|d| humantime::parse_duration(d).is_ok()) {
+        } else if default
+            .as_deref()
+            .is_some_and(|d| humantime::parse_duration(d).is_ok())
+        {
             Kind::Duration
         } else if default.as_deref().is_some_and(|d| d.parse::<u64>().is_ok()) {
             Kind::Integer
@@ -86,7 +97,12 @@ impl Setting {
         let help = arg
             .get_long_help()
             .or_else(|| arg.get_help())
-            .map(|text| text.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
+            .map(|text| {
+                text.to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .unwrap_or_default();
         Some(Setting {
             env,
