@@ -14,6 +14,11 @@
 //! `scripts/check-deploy` runs `json` (to learn every setting name) and
 //! `check docs/operator-guide.md`, and `tests/guide_is_current.rs` runs the
 //! check under `cargo test`.
+//!
+//! The crate's tests also tie the deploy examples to the provider's real
+//! behaviour: `tests/registration_examples.rs` runs kcli-provider against
+//! kweb-sim and a recording registry and requires the requests to equal
+//! `deploy/examples/registration/*.json`.
 
 pub mod document;
 pub mod markdown;
