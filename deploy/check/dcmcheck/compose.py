@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
+import json
 import re
 import shutil
 from pathlib import Path
@@ -10,6 +13,7 @@ from urllib.parse import urlsplit
 
 from .containerfile import parse
 from .context import Context, ToolMissing
+from .examples import schema_errors
 from .runner import Check
 
 PROVIDER = "kcli-provider"
@@ -20,6 +24,13 @@ URL_SETTINGS = ("KWEB_URL", "SPM_URL", "NATS_URL", "ADVERTISE_URL")
 def interpolate_default(value: str) -> str:
     """`${VAR:-default}` as compose resolves it with VAR unset."""
     return re.sub(r"\$\{[A-Z0-9_]+:?-([^}]*)\}", r"\1", value)
+
+
+@functools.lru_cache(maxsize=1)
+def compose_spec() -> Any:
+    """The compose-spec JSON Schema vendored (and kept current) by check-jsonschema."""
+    source = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    return json.loads(source.read_text(encoding="utf-8"))
 
 
 def cli_help(ctx: Context, package: str, args: list[str]) -> str:
@@ -36,9 +47,7 @@ def checks(ctx: Context) -> list[Check]:
     path = ctx.deploy / "compose.yaml"
 
     def schema() -> list[str]:
-        done = ctx.run([str(Path(ctx.venv_bin) / "check-jsonschema"), "--builtin-schema",
-                        "vendor.compose-spec", str(path)])
-        return [] if done.returncode == 0 else [done.stdout.strip() + done.stderr.strip()]
+        return schema_errors(compose_spec(), ctx.yaml(path), ctx.rel(path))
 
     def references() -> list[str]:
         compose: dict[str, Any] = ctx.yaml(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -100,15 +101,31 @@ class Context:
         return sorted(p for p in base.iterdir() if (p / "kustomization.yaml").exists())
 
     def render(self, kustomization: Path) -> list[dict[str, Any]]:
-        """Renders one kustomization directory; raises RuntimeError with kustomize's message."""
-        key = str(kustomization)
-        cache = self.__dict__.setdefault("_rendered", {})
-        if key not in cache:
+        """Renders one kustomization directory; raises RuntimeError with kustomize's message.
+
+        Renders are kept per content of deploy/k8s, so identical trees (the
+        self-test's copies) are rendered once.
+        """
+        key = (str(kustomization.relative_to(self.root)), self.k8s_digest)
+        if key not in RENDERED:
             done = self.run([self.kubectl(), "kustomize", str(kustomization)])
             if done.returncode != 0:
                 raise RuntimeError(f"kubectl kustomize {self.rel(kustomization)}: {done.stderr.strip()}")
-            cache[key] = [doc for doc in yaml.safe_load_all(done.stdout) if doc is not None]
-        return cache[key]
+            RENDERED[key] = done.stdout
+        return [doc for doc in yaml.safe_load_all(RENDERED[key]) if doc is not None]
+
+    @cached_property
+    def k8s_digest(self) -> str:
+        digest = hashlib.sha256()
+        for path in sorted((self.deploy / "k8s").rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(self.deploy)).encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+# kubectl kustomize output per (kustomization, digest of deploy/k8s).
+RENDERED: dict[tuple[str, str], str] = {}
 
 
 def default_cache() -> Path:

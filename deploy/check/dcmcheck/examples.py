@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import uuid
@@ -51,6 +52,12 @@ def set_nested(spec: dict[str, Any], path: str, value: Any) -> None:
 
 def evaluate(rego: str, given: Any) -> Any:
     """Evaluates the policy's `main` for one input; None when undefined."""
+    return evaluate_json(rego, json.dumps(given, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=None)
+def evaluate_json(rego: str, given_json: str) -> Any:
+    given = json.loads(given_json)
     interpreter = regopy.Interpreter()
     interpreter.add_module("policy", rego)
     interpreter.set_input(given)

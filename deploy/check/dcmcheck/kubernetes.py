@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,16 +48,27 @@ def environment(deployment: dict[str, Any], docs: list[dict[str, Any]]) -> dict[
     return env
 
 
+@functools.lru_cache(maxsize=None)
+def schema_problem(document: str) -> str | None:
+    """kubernetes-validate's verdict on one JSON-encoded object (cached: the
+    self-test validates the same objects many times)."""
+    doc = json.loads(document)
+    try:
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        return f"{doc['kind']}/{doc['metadata']['name']}: {error.message} at {list(error.path)}"
+    except kubernetes_validate.SchemaNotFoundError as error:
+        return f"{doc['kind']}/{doc['metadata']['name']}: no schema: {error}"
+    return None
+
+
 def check_overlay(ctx: Context, overlay: Path) -> list[str]:
     docs = ctx.render(overlay)
     problems: list[str] = []
     for doc in docs:
-        try:
-            kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
-        except kubernetes_validate.ValidationError as error:
-            problems.append(f"{doc['kind']}/{doc['metadata']['name']}: {error.message} at {list(error.path)}")
-        except kubernetes_validate.SchemaNotFoundError as error:
-            problems.append(f"{doc['kind']}/{doc['metadata']['name']}: no schema: {error}")
+        problem = schema_problem(json.dumps(doc, sort_keys=True))
+        if problem:
+            problems.append(problem)
     pods = [(d["metadata"]["name"], d["spec"]["template"]["metadata"].get("labels", {}))
             for d in kinds(docs, "Deployment")]
     names = {(d["kind"], d["metadata"]["name"]) for d in docs}

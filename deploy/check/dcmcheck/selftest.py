@@ -102,6 +102,7 @@ MUTATIONS: dict[str, Callable[[Path], None]] = {
     "env file line without explanation": append("deploy/quadlet/kcli-provider.env", "\nLOG_LEVEL=debug\n"),
     "compose publishes the provider on every interface": replace(
         "deploy/compose.yaml", '"127.0.0.1:8080:8080"', '"8080:8080"'),
+    "compose key misspelt": replace("deploy/compose.yaml", "    depends_on:\n      nats:", "    depend_on:\n      nats:"),
     "compose builds a target the Containerfile lacks": replace(
         "deploy/compose.yaml", "target: kweb-sim", "target: kwebsim"),
     "compose sets a variable the provider does not have": replace(
