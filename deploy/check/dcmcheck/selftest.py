@@ -22,7 +22,7 @@ from . import compose, containerfile, docs, examples, kubernetes, quadlet, yamlf
 from .context import Context
 from .runner import Check, Runner
 
-COPIED = ("deploy", "docs", "scripts", "features", "Cargo.toml", ".dockerignore")
+COPIED = ("deploy", "docs", "scripts", "features", "conformance/fixtures", "Cargo.toml", ".dockerignore")
 MODULES = (yamlfiles, containerfile, compose, kubernetes, quadlet, examples, docs)
 USES_CARGO = ("table equals", "match their CLIs")
 
@@ -126,6 +126,7 @@ MUTATIONS: dict[str, Callable[[Path], None]] = {
 def copy_tree(source: Path, target: Path) -> None:
     for name in COPIED:
         path = source / name
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         if path.is_dir():
             shutil.copytree(path, target / name, ignore=shutil.ignore_patterns("__pycache__"))
         elif path.exists():
@@ -156,7 +157,8 @@ def checks(ctx: Context) -> list[Check]:
             base_root.mkdir()
             copy_tree(ctx.root, base_root)
             baseline = results(base_root, ctx.cache, settings)
-            problems: list[str] = []
+            problems = [f"fails on the unmodified copy (fix it first): {name}"
+                        for name, ok in baseline.items() if not ok]
             for name, mutate in MUTATIONS.items():
                 root = Path(scratch) / "mutant"
                 shutil.rmtree(root, ignore_errors=True)
