@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use regex::{Captures, Regex};
 use serde_json::Value;
 
-use crate::kweb::http::Response;
+use crate::kweb::http::{Request, Response};
 
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -38,6 +38,39 @@ static PYTHON: LazyLock<Regex> =
 static IN_USE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(is being used by the following vms: )([^\x22]*)").expect("valid regex")
 });
+
+/// UI pages (`kweb-reference.md` §5.2) render state as HTML; parity compares
+/// them by status line, content type and header order, not bytes. Their
+/// Bottle error pages (500) still compare byte for byte.
+#[must_use]
+pub fn is_ui_page(request: &Request, expected: &Response) -> bool {
+    static UI: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^/(|repos|[a-z]+(index|table|form)|kubeinfo/[^/]+|kubecreateform/[^/]+|productcreateform/[^/]+)$")
+            .expect("valid regex")
+    });
+    let path = request.path.split('?').next().unwrap_or_default();
+    UI.is_match(path)
+        && matches!(expected.status, 200 | 400)
+        && expected.content_type().starts_with("text/html")
+}
+
+static RANDOM_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#""(?:vm|plan)": "([a-z]+-[a-z]+)""#).expect("valid regex"));
+
+/// The VM or plan name kweb drew at random, when the request asked for one
+/// with `"name": ""` (`kweb-reference.md` §6.3, §6.13).
+#[must_use]
+pub fn random_name(request: &Request, response: &Response) -> Option<String> {
+    let asked = String::from_utf8_lossy(&request.body)
+        .replace(' ', "")
+        .contains(r#""name":"""#);
+    if !asked {
+        return None;
+    }
+    RANDOM_NAME
+        .captures(&response.text())
+        .map(|c| c[1].to_owned())
+}
 
 /// Headers whose values are never compared.
 const VOLATILE_HEADERS: [&str; 3] = ["Date", "Etag", "Last-Modified"];
@@ -162,14 +195,20 @@ fn shorten(text: &str) -> String {
 }
 
 /// Canonical text of JSON listings in libvirt hash order: `/networks` keys
-/// sorted, `/pools` rows sorted. `None` for every other body.
+/// sorted, `/pools` rows sorted, the `networks` and `storage` lines of
+/// `/host` sorted. `None` for every other body.
 fn canonical_sets(text: &str) -> Option<String> {
     let mut value: Value = serde_json::from_str(text).ok()?;
     let object = value.as_object_mut()?;
-    if object.len() != 1 {
+    if object.contains_key("connection") {
+        for key in ["networks", "storage"] {
+            if let Some(Value::Array(lines)) = object.get_mut(key) {
+                lines.sort_by_key(ToString::to_string);
+            }
+        }
+    } else if object.len() != 1 {
         return None;
-    }
-    if let Some(Value::Object(networks)) = object.get_mut("networks") {
+    } else if let Some(Value::Object(networks)) = object.get_mut("networks") {
         let mut entries: Vec<(String, Value)> = std::mem::take(networks).into_iter().collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         networks.extend(entries);

@@ -23,6 +23,7 @@
 //! - [`error`]: the error type.
 
 pub mod capture;
+pub mod diff;
 pub mod error;
 pub mod expect;
 pub mod http;

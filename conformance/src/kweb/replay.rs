@@ -41,7 +41,7 @@ use serde::Deserialize;
 use crate::kweb::capture::Capture;
 use crate::kweb::error::KwebError;
 use crate::kweb::http::{Request, Target};
-use crate::kweb::mask::Normalized;
+use crate::kweb::mask::{Normalized, is_ui_page};
 use crate::kweb::request_step::{Vars, parse_request};
 use crate::kweb::target::{SEED_IMAGES, spawn_simulator};
 
@@ -306,21 +306,6 @@ pub async fn replay(
         }
     }
     Ok(outcomes)
-}
-
-/// UI pages (`kweb-reference.md` §5.2) render state as HTML; parity compares
-/// them by status line, content type and header order, not bytes. Their
-/// Bottle error pages (500) still compare byte for byte.
-#[must_use]
-pub fn is_ui_page(request: &Request, expected: &crate::kweb::http::Response) -> bool {
-    static UI: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^/(|repos|[a-z]+(index|table|form)|kubeinfo/[^/]+|kubecreateform/[^/]+|productcreateform/[^/]+)$")
-            .expect("valid regex")
-    });
-    let path = request.path.split('?').next().unwrap_or_default();
-    UI.is_match(path)
-        && matches!(expected.status, 200 | 400)
-        && expected.content_type().starts_with("text/html")
 }
 
 /// One entry of the `exceptions` list.
