@@ -5,3 +5,4 @@ mod control;
 mod props;
 mod support;
 mod transport;
+mod world;
