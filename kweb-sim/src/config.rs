@@ -13,7 +13,11 @@ use crate::world::presets::Preset;
 ///
 /// Programmatic use: `Config { bind: "127.0.0.1:0".parse()?, ..Config::default() }`.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "kweb-sim", version, about = "A faithful, controllable simulator of kweb (kcli's HTTP API)")]
+#[command(
+    name = "kweb-sim",
+    version,
+    about = "A faithful, controllable simulator of kweb (kcli's HTTP API)"
+)]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port). `KWEB_PORT`, when
     /// set, replaces the port.
@@ -32,7 +36,12 @@ pub struct Config {
     #[arg(long, env = "KWEB_SIM_FLAVOUR", value_enum, default_value = "kvm")]
     pub flavour: Flavour,
     /// World preset.
-    #[arg(long, env = "KWEB_SIM_PRESET", value_enum, default_value = "testdriver")]
+    #[arg(
+        long,
+        env = "KWEB_SIM_PRESET",
+        value_enum,
+        default_value = "testdriver"
+    )]
     pub preset: Preset,
     /// Comma-separated volumes to create in the default pool (1 GiB each),
     /// like the live launcher's `KWEB_SEED_IMAGES`.
@@ -52,10 +61,19 @@ pub struct Config {
     #[arg(long, env = "KWEB_SIM_SERIAL")]
     pub serial: bool,
     /// `Server` header value.
-    #[arg(long, env = "KWEB_SIM_SERVER_HEADER", default_value = "WSGIServer/0.2 CPython/3.11.7")]
+    #[arg(
+        long,
+        env = "KWEB_SIM_SERVER_HEADER",
+        default_value = "WSGIServer/0.2 CPython/3.11.7"
+    )]
     pub server_header: String,
     /// Transition set.
-    #[arg(long, env = "KWEB_SIM_TRANSITIONS", value_enum, default_value = "testdriver")]
+    #[arg(
+        long,
+        env = "KWEB_SIM_TRANSITIONS",
+        value_enum,
+        default_value = "testdriver"
+    )]
     pub transitions: TransitionSet,
     /// Strict mode: no `/_sim/` control API (it answers kweb's 404).
     #[arg(long, env = "KWEB_SIM_STRICT")]

@@ -6,7 +6,10 @@ use kweb_sim::{Application, Config};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let config = Config::parse();
     let app = Application::build(config).await?;
     println!("kweb-sim listening on http://{}", app.local_addr()?);

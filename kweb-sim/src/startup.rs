@@ -19,10 +19,10 @@ use crate::http::shapes::{Stamp, malformed_request, not_found_text};
 use crate::http::wire::{ReadError, Response, read_request, reason_phrase};
 use crate::kweb::routes::{Resolved, resolve};
 use crate::kweb::{Call, Out};
+use crate::sim::Sim;
 use crate::sim::clock::http_date;
 use crate::sim::control::{self, seeded_start};
 use crate::sim::faults::{FaultRule, Transport};
-use crate::sim::Sim;
 use crate::world::World;
 use crate::world::presets::Options;
 
@@ -39,7 +39,9 @@ impl Shared {
     /// Locks the simulator state; a poisoned lock is recovered (a panicking
     /// handler must not take the simulator down).
     fn lock(&self) -> MutexGuard<'_, Sim> {
-        self.sim.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.sim
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn save(&self) {
@@ -83,7 +85,11 @@ impl Application {
         if let Some(text) = &kubeprofiles_yaml {
             crate::world::profiles::parse_profiles_yaml(text).map_err(invalid)?;
         }
-        let options = Options { seed_images: config.seed_images.clone(), profiles_yaml, kubeprofiles_yaml };
+        let options = Options {
+            seed_images: config.seed_images.clone(),
+            profiles_yaml,
+            kubeprofiles_yaml,
+        };
         let seed = config.seed.unwrap_or(0);
         let start = config.seed.map(seeded_start);
         let mut sim = Sim::new(config.preset, seed, options, config.transitions, start);
@@ -94,7 +100,8 @@ impl Application {
             && path.exists()
         {
             let text = std::fs::read_to_string(path)?;
-            let mut world: World = serde_json::from_str(&text).map_err(|e| invalid(format!("state file {}: {e}", path.display())))?;
+            let mut world: World = serde_json::from_str(&text)
+                .map_err(|e| invalid(format!("state file {}: {e}", path.display())))?;
             world.reseed(world.seed);
             if config.readonly {
                 world.readonly = true;
@@ -178,7 +185,11 @@ async fn serve_connection(shared: Arc<Shared>, mut stream: TcpStream, local: Soc
         }
     };
     let serial = shared.lock().serial;
-    let _gate = if serial { Some(shared.gate.lock().await) } else { None };
+    let _gate = if serial {
+        Some(shared.gate.lock().await)
+    } else {
+        None
+    };
     let head = req.method.eq_ignore_ascii_case("HEAD");
     let mutating = !matches!(req.method.to_ascii_uppercase().as_str(), "GET" | "HEAD");
     match process(&shared, &req, local).await {
@@ -228,16 +239,33 @@ fn url_repr(req: &crate::http::wire::Request, decoded: &str, local: SocketAddr) 
     let host = req
         .header("X-Forwarded-Host")
         .or_else(|| req.header("Host"))
-        .map_or_else(|| if local.port() == 80 { local.ip().to_string() } else { format!("{}:{}", local.ip(), local.port()) }, str::to_owned);
+        .map_or_else(
+            || {
+                if local.port() == 80 {
+                    local.ip().to_string()
+                } else {
+                    format!("{}:{}", local.ip(), local.port())
+                }
+            },
+            str::to_owned,
+        );
     let query = req.query();
-    let q = if query.is_empty() { String::new() } else { format!("?{query}") };
+    let q = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
     repr_str(&format!("{scheme}://{host}{}{q}", quote_path(decoded)))
 }
 
 fn etag(body: &[u8], mtime: f64) -> String {
     // A stable 40-hex-digit tag (kweb's is a SHA-1 over file metadata; parity
     // tests mask it).
-    let mut h: [u64; 3] = [0xcbf2_9ce4_8422_2325, 0x8422_2325_cbf2_9ce4, mtime.to_bits()];
+    let mut h: [u64; 3] = [
+        0xcbf2_9ce4_8422_2325,
+        0x8422_2325_cbf2_9ce4,
+        mtime.to_bits(),
+    ];
     for (i, b) in body.iter().enumerate() {
         let slot = i % 3;
         h[slot] ^= u64::from(*b);
@@ -252,20 +280,28 @@ fn render(stamp: &Stamp, out: Out) -> Response {
         Out::Html(status, s) => stamp.html(status, s),
         Out::Error(status, text) => stamp.error_page(status, &text),
         Out::E4 => stamp.e4(),
-        Out::Static { content_type, body, mtime } => {
-            stamp.static_file(&content_type, &body, &http_date(mtime), &etag(&body, mtime))
-        }
+        Out::Static {
+            content_type,
+            body,
+            mtime,
+        } => stamp.static_file(&content_type, &body, &http_date(mtime), &etag(&body, mtime)),
     }
 }
 
 fn fault_response(stamp: &Stamp, rule: &FaultRule) -> Response {
-    let Some(r) = &rule.response else { return stamp.e4() };
+    let Some(r) = &rule.response else {
+        return stamp.e4();
+    };
     let out = match r.shape.as_deref() {
         Some("E1") => Out::failure(r.reason.clone().unwrap_or_else(|| "fault injected".into())),
         Some("E2") => Out::invalid_data(),
         Some("E3") => {
             let status = r.status.unwrap_or(500);
-            let text = r.body.as_ref().and_then(Value::as_str).map_or_else(|| reason_phrase(status).to_owned(), str::to_owned);
+            let text = r
+                .body
+                .as_ref()
+                .and_then(Value::as_str)
+                .map_or_else(|| reason_phrase(status).to_owned(), str::to_owned);
             Out::Error(status, text)
         }
         Some("E4") => Out::E4,
@@ -279,7 +315,10 @@ fn fault_response(stamp: &Stamp, rule: &FaultRule) -> Response {
                 Some(Value::String(s)) => s.clone().into_bytes(),
                 Some(v) => dumps(v).into_bytes(),
             };
-            let content_type = r.content_type.clone().unwrap_or_else(|| "application/json".into());
+            let content_type = r
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/json".into());
             return Response {
                 status,
                 reason: reason_phrase(status).into(),
@@ -298,7 +337,11 @@ fn fault_response(stamp: &Stamp, rule: &FaultRule) -> Response {
 
 async fn process(shared: &Shared, req: &crate::http::wire::Request, local: SocketAddr) -> Action {
     let decoded = unquote(req.raw_path());
-    let stamp_at = |now: f64| Stamp { date: http_date(now), server: shared.server_header.clone(), url_repr: url_repr(req, &decoded, local) };
+    let stamp_at = |now: f64| Stamp {
+        date: http_date(now),
+        server: shared.server_header.clone(),
+        url_repr: url_repr(req, &decoded, local),
+    };
 
     if !shared.strict && (decoded == "/_sim" || decoded.starts_with("/_sim/")) {
         let mut sim = shared.lock();
@@ -315,7 +358,9 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
 
     let resolved = resolve(&req.method, &decoded);
     let name = match &resolved {
-        Resolved::Handler(_, params, pattern) if !pattern.starts_with("/static/") => params.first().cloned(),
+        Resolved::Handler(_, params, pattern) if !pattern.starts_with("/static/") => {
+            params.first().cloned()
+        }
         _ => None,
     };
     let (fault, delay) = {
@@ -323,9 +368,15 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
         let sim = &mut *guard;
         sim.requests += 1;
         let world = &mut sim.world;
-        let fault = sim.faults.check(&req.method, &decoded, name.as_deref(), || world.draw(1_000_000) as f64 / 1_000_000.0);
+        let fault = sim
+            .faults
+            .check(&req.method, &decoded, name.as_deref(), || {
+                world.draw(1_000_000) as f64 / 1_000_000.0
+            });
         let world = &mut sim.world;
-        let delay = sim.effects.delay_ms(&req.method, &decoded, |n| world.draw(n));
+        let delay = sim
+            .effects
+            .delay_ms(&req.method, &decoded, |n| world.draw(n));
         let extra = fault.as_ref().map_or(0, |f| f.delay_ms);
         (fault, delay + extra)
     };
@@ -348,10 +399,19 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
     let now = guard.clock.now();
     let stamp = stamp_at(now);
     let out = match resolved {
-        Resolved::NotFound => return Action::Respond(stamp.error_page(404, &not_found_text(&decoded))),
-        Resolved::MethodNotAllowed(allow) => return Action::Respond(stamp.method_not_allowed(&allow)),
+        Resolved::NotFound => {
+            return Action::Respond(stamp.error_page(404, &not_found_text(&decoded)));
+        }
+        Resolved::MethodNotAllowed(allow) => {
+            return Action::Respond(stamp.method_not_allowed(&allow));
+        }
         Resolved::Handler(handler, params, _) => {
-            let mut call = Call { req, params, sim: &mut guard, now };
+            let mut call = Call {
+                req,
+                params,
+                sim: &mut guard,
+                now,
+            };
             match handler(&mut call) {
                 Ok(out) | Err(out) => out,
             }

@@ -39,16 +39,26 @@ impl Data {
     ///
     /// # Errors
     /// [`BodyError`] for oversized, invalid JSON or malformed multipart bodies.
-    pub fn parse(content_type: Option<&str>, body: &[u8], truncated: bool) -> Result<Self, BodyError> {
+    pub fn parse(
+        content_type: Option<&str>,
+        body: &[u8],
+        truncated: bool,
+    ) -> Result<Self, BodyError> {
         let ct = content_type.unwrap_or("");
-        let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let media = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if media == "application/json" || media == "application/json-rpc" {
             if truncated || body.len() > MEMFILE_MAX {
                 return Err(BodyError::TooLarge);
             }
             if !body.is_empty() {
                 let text = std::str::from_utf8(body).map_err(|_| BodyError::InvalidJson)?;
-                let value: Value = serde_json::from_str(text).map_err(|_| BodyError::InvalidJson)?;
+                let value: Value =
+                    serde_json::from_str(text).map_err(|_| BodyError::InvalidJson)?;
                 if truthy(&value) {
                     return Ok(Data::Json(value));
                 }
@@ -79,7 +89,9 @@ impl Data {
             Data::Json(Value::Object(m)) => Ok(m.contains_key(key)),
             Data::Json(Value::Array(a)) => Ok(a.iter().any(|v| v.as_str() == Some(key))),
             Data::Json(Value::String(s)) => Ok(s.contains(key)),
-            Data::Json(_) => Err(PyError("TypeError: argument of type is not iterable".into())),
+            Data::Json(_) => Err(PyError(
+                "TypeError: argument of type is not iterable".into(),
+            )),
         }
     }
 
@@ -88,7 +100,8 @@ impl Data {
     /// # Errors
     /// `KeyError` when absent, `TypeError` when `data` is not a mapping.
     pub fn get(&self, key: &str) -> Result<Value, PyError> {
-        self.opt(key)?.ok_or_else(|| PyError(format!("KeyError: '{key}'")))
+        self.opt(key)?
+            .ok_or_else(|| PyError(format!("KeyError: '{key}'")))
     }
 
     /// Python `data.get(key)`.
@@ -97,11 +110,15 @@ impl Data {
     /// `AttributeError`/`TypeError` when `data` is not a mapping.
     pub fn opt(&self, key: &str) -> Result<Option<Value>, PyError> {
         match self {
-            Data::Form(f) => {
-                Ok(f.iter().rev().find(|(k, _)| k == key).map(|(_, v)| Value::String(v.clone())))
-            }
+            Data::Form(f) => Ok(f
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| Value::String(v.clone()))),
             Data::Json(Value::Object(m)) => Ok(m.get(key).cloned()),
-            Data::Json(_) => Err(PyError("TypeError: indices must be integers or slices, not str".into())),
+            Data::Json(_) => Err(PyError(
+                "TypeError: indices must be integers or slices, not str".into(),
+            )),
         }
     }
 
@@ -120,7 +137,9 @@ impl Data {
                 Ok(m)
             }
             Data::Json(Value::Object(m)) => Ok(m.clone()),
-            Data::Json(_) => Err(PyError("ValueError: dictionary update sequence element".into())),
+            Data::Json(_) => Err(PyError(
+                "ValueError: dictionary update sequence element".into(),
+            )),
         }
     }
 }
@@ -180,13 +199,17 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<(String, Strin
         .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
         .map(|(_, v)| v.trim().trim_matches('"').to_owned())
         .filter(|b| !b.is_empty())
-        .ok_or_else(|| BodyError::Multipart("Invalid content type header, missing boundary".into()))?;
+        .ok_or_else(|| {
+            BodyError::Multipart("Invalid content type header, missing boundary".into())
+        })?;
     let delimiter = format!("--{boundary}");
     let text = String::from_utf8_lossy(body);
     let mut sections = text.split(delimiter.as_str());
     let first = sections.next().unwrap_or("");
     if !first.trim().is_empty() && !text.starts_with(&delimiter) {
-        return Err(BodyError::Multipart("Unexpected end of multipart stream".into()));
+        return Err(BodyError::Multipart(
+            "Unexpected end of multipart stream".into(),
+        ));
     }
     let mut out: Vec<(String, String)> = Vec::new();
     let mut terminated = false;
@@ -220,7 +243,9 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<(String, Strin
                 }
             }
         }
-        let name = name.ok_or_else(|| BodyError::Multipart("Content-Disposition header is missing a name".into()))?;
+        let name = name.ok_or_else(|| {
+            BodyError::Multipart("Content-Disposition header is missing a name".into())
+        })?;
         mem += value.len();
         if mem > MEMFILE_MAX {
             return Err(BodyError::Multipart("Memory limit reached.".into()));
@@ -235,7 +260,9 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<(String, Strin
         }
     }
     if !terminated {
-        return Err(BodyError::Multipart("Unexpected end of multipart stream".into()));
+        return Err(BodyError::Multipart(
+            "Unexpected end of multipart stream".into(),
+        ));
     }
     Ok(out)
 }
@@ -246,7 +273,11 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<(String, Strin
 pub fn flatten_parameters(map: Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     for (k, v) in map {
-        let key = if k.starts_with("parameters") { k.replace("parameters[", "").replace(']', "") } else { k };
+        let key = if k.starts_with("parameters") {
+            k.replace("parameters[", "").replace(']', "")
+        } else {
+            k
+        };
         out.insert(key, v);
     }
     out
@@ -260,15 +291,28 @@ mod tests {
 
     #[test]
     fn json_or_forms() {
-        let d = Data::parse(Some("application/json; charset=utf-8"), br#"{"name":"a"}"#, false);
+        let d = Data::parse(
+            Some("application/json; charset=utf-8"),
+            br#"{"name":"a"}"#,
+            false,
+        );
         assert_eq!(d, Ok(Data::Json(json!({"name": "a"}))));
         let d = Data::parse(Some("application/json"), b"{}", false);
         assert_eq!(d, Ok(Data::Form(vec![("{}".into(), String::new())])));
         let d = Data::parse(None, br#"{"name":"a"}"#, false);
-        assert_eq!(d, Ok(Data::Form(vec![(r#"{"name":"a"}"#.into(), String::new())])));
-        assert_eq!(Data::parse(Some("application/json"), b"{\"name\":", false), Err(BodyError::InvalidJson));
+        assert_eq!(
+            d,
+            Ok(Data::Form(vec![(r#"{"name":"a"}"#.into(), String::new())]))
+        );
+        assert_eq!(
+            Data::parse(Some("application/json"), b"{\"name\":", false),
+            Err(BodyError::InvalidJson)
+        );
         let big = vec![b' '; MEMFILE_MAX + 1];
-        assert_eq!(Data::parse(Some("application/json"), &big, false), Err(BodyError::TooLarge));
+        assert_eq!(
+            Data::parse(Some("application/json"), &big, false),
+            Err(BodyError::TooLarge)
+        );
         let mut ok = vec![b'a'; MEMFILE_MAX];
         ok[0] = b'"';
         ok[MEMFILE_MAX - 1] = b'"';
@@ -280,13 +324,19 @@ mod tests {
         let f = parse_urlencoded("a=1&b=x+y%20z&a=2&&c&d=%C3%A9");
         assert_eq!(
             f,
-            vec![("a".into(), "2".into()), ("b".into(), "x y z".into()), ("c".into(), String::new()), ("d".into(), "é".into())]
+            vec![
+                ("a".into(), "2".into()),
+                ("b".into(), "x y z".into()),
+                ("c".into(), String::new()),
+                ("d".into(), "é".into())
+            ]
         );
     }
 
     #[test]
     fn multipart_fields() {
-        let body = b"--XX\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nvm1\r\n--XX--\r\n";
+        let body =
+            b"--XX\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nvm1\r\n--XX--\r\n";
         let d = Data::parse(Some("multipart/form-data; boundary=XX"), body, false);
         assert_eq!(d, Ok(Data::Form(vec![("name".into(), "vm1".into())])));
         let d = Data::parse(Some("multipart/form-data"), body, false);
@@ -295,7 +345,12 @@ mod tests {
 
     #[test]
     fn flattening() {
-        let m = flatten_parameters(json!({"parameters[memory]": "768", "name": "x"}).as_object().cloned().unwrap_or_default());
+        let m = flatten_parameters(
+            json!({"parameters[memory]": "768", "name": "x"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
         assert_eq!(Value::Object(m), json!({"memory": "768", "name": "x"}));
     }
 }

@@ -90,10 +90,18 @@ pub fn float_repr(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // `{:e}` gives the shortest round-trip digits: "1.2345e3".
     let sci = format!("{f:e}");
@@ -114,7 +122,11 @@ pub fn float_repr(f: f64) -> String {
         };
         format!("{sign}{body}")
     } else {
-        let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits };
+        let m = if digits.len() > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{m}e{esign}{:02}", exp.abs())
     }
@@ -125,7 +137,11 @@ pub fn float_repr(f: f64) -> String {
 /// `\xNN`, `\uNNNN` or `\UNNNNNNNN`.
 #[must_use]
 pub fn repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -203,8 +219,10 @@ pub fn py_literal(value: &Value) -> String {
             format!("[{}]", inner.join(", "))
         }
         Value::Object(map) => {
-            let inner: Vec<String> =
-                map.iter().map(|(k, v)| format!("{}: {}", repr_str(k), py_literal(v))).collect();
+            let inner: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", repr_str(k), py_literal(v)))
+                .collect();
             format!("{{{}}}", inner.join(", "))
         }
     }
@@ -232,7 +250,10 @@ mod tests {
     #[test]
     fn separators_and_order_match_python() {
         let v = json!({"result": "success", "vm": "vm1", "n": [1, 2.5, true, null]});
-        assert_eq!(dumps(&v), r#"{"result": "success", "vm": "vm1", "n": [1, 2.5, true, null]}"#);
+        assert_eq!(
+            dumps(&v),
+            r#"{"result": "success", "vm": "vm1", "n": [1, 2.5, true, null]}"#
+        );
     }
 
     #[test]
@@ -270,7 +291,10 @@ mod tests {
 
     #[test]
     fn py_literals() {
-        assert_eq!(py_str(&json!(["192.168.122.243", "10.10.0.244"])), "['192.168.122.243', '10.10.0.244']");
+        assert_eq!(
+            py_str(&json!(["192.168.122.243", "10.10.0.244"])),
+            "['192.168.122.243', '10.10.0.244']"
+        );
         assert_eq!(py_str(&json!(true)), "True");
         assert_eq!(py_str(&json!(null)), "None");
     }

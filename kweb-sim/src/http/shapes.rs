@@ -25,7 +25,10 @@ pub struct Stamp {
 
 impl Stamp {
     fn base(&self) -> Vec<(String, String)> {
-        vec![("Date".into(), self.date.clone()), ("Server".into(), self.server.clone())]
+        vec![
+            ("Date".into(), self.date.clone()),
+            ("Server".into(), self.server.clone()),
+        ]
     }
 
     /// A handler that returned a dict: `Date`, `Server`, `Content-Type:
@@ -36,7 +39,12 @@ impl Stamp {
         let mut headers = self.base();
         headers.push(("Content-Type".into(), "application/json".into()));
         headers.push(("Content-Length".into(), body.len().to_string()));
-        Response { status, reason: reason_phrase(status).into(), headers, body }
+        Response {
+            status,
+            reason: reason_phrase(status).into(),
+            headers,
+            body,
+        }
     }
 
     /// A handler that returned a string (or `None`: E5 with an empty body):
@@ -47,7 +55,12 @@ impl Stamp {
         let mut headers = self.base();
         headers.push(("Content-Length".into(), body.len().to_string()));
         headers.push(("Content-Type".into(), "text/html; charset=UTF-8".into()));
-        Response { status, reason: reason_phrase(status).into(), headers, body }
+        Response {
+            status,
+            reason: reason_phrase(status).into(),
+            headers,
+            body,
+        }
     }
 
     /// The Bottle HTML error page (E3) with `text` as the error body.
@@ -70,14 +83,25 @@ impl Stamp {
         let mut headers = self.base();
         headers.push(("Content-Type".into(), "text/plain".into()));
         headers.push(("Content-Length".into(), E4_BODY.len().to_string()));
-        Response { status: 500, reason: reason_phrase(500).into(), headers, body: E4_BODY.as_bytes().to_vec() }
+        Response {
+            status: 500,
+            reason: reason_phrase(500).into(),
+            headers,
+            body: E4_BODY.as_bytes().to_vec(),
+        }
     }
 
     /// A static file as Bottle's `static_file` sends it: `Server`,
     /// `Content-Type`, `Content-Length`, `Last-Modified`, `Date`, `Etag`,
     /// `Accept-Ranges: bytes`.
     #[must_use]
-    pub fn static_file(&self, content_type: &str, body: &[u8], last_modified: &str, etag: &str) -> Response {
+    pub fn static_file(
+        &self,
+        content_type: &str,
+        body: &[u8],
+        last_modified: &str,
+        etag: &str,
+    ) -> Response {
         let headers = vec![
             ("Server".into(), self.server.clone()),
             ("Content-Type".into(), content_type.to_owned()),
@@ -87,14 +111,23 @@ impl Stamp {
             ("Etag".into(), etag.to_owned()),
             ("Accept-Ranges".into(), "bytes".into()),
         ];
-        Response { status: 200, reason: reason_phrase(200).into(), headers, body: body.to_vec() }
+        Response {
+            status: 200,
+            reason: reason_phrase(200).into(),
+            headers,
+            body: body.to_vec(),
+        }
     }
 }
 
 /// Bottle's HTML escaping: `&`, `<`, `>`, `"`, `'` only.
 #[must_use]
 pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#039;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#039;")
 }
 
 /// The Bottle error page body (§4.4): 642 bytes plus the escaped
@@ -151,7 +184,10 @@ mod tests {
         let status = "405 Method Not Allowed";
         let url = repr_str("http://127.0.0.1:18000/vms");
         let page = bottle_page(405, &url, "Method not allowed.");
-        assert_eq!(page.len(), 642 + 2 * status.len() + html_escape(&url).len() + "Method not allowed.".len());
+        assert_eq!(
+            page.len(),
+            642 + 2 * status.len() + html_escape(&url).len() + "Method not allowed.".len()
+        );
         assert_eq!(page.len(), 743);
     }
 

@@ -39,13 +39,18 @@ impl Request {
     /// First header value with this name (case-insensitive).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The path part of the target, still percent-encoded.
     #[must_use]
     pub fn raw_path(&self) -> &str {
-        self.target.split_once('?').map_or(self.target.as_str(), |(p, _)| p)
+        self.target
+            .split_once('?')
+            .map_or(self.target.as_str(), |(p, _)| p)
     }
 
     /// The query string (without `?`), `""` when absent.
@@ -84,7 +89,10 @@ async fn read_inner(stream: &mut TcpStream) -> Result<Request, ReadError> {
     let mut line = Vec::new();
     // Skip empty lines before the request line, as http.server does not;
     // wsgiref treats an empty first line as a closed connection.
-    let n = reader.read_until(b'\n', &mut line).await.map_err(|_| ReadError::Closed)?;
+    let n = reader
+        .read_until(b'\n', &mut line)
+        .await
+        .map_err(|_| ReadError::Closed)?;
     if n == 0 {
         return Err(ReadError::Closed);
     }
@@ -95,7 +103,9 @@ async fn read_inner(stream: &mut TcpStream) -> Result<Request, ReadError> {
     }
     let parts: Vec<&str> = request_line.split_whitespace().collect();
     let (method, target) = match parts.as_slice() {
-        [m, t, v] if v.starts_with("HTTP/") && valid_version(v) => ((*m).to_owned(), (*t).to_owned()),
+        [m, t, v] if v.starts_with("HTTP/") && valid_version(v) => {
+            ((*m).to_owned(), (*t).to_owned())
+        }
         _ => return Err(ReadError::Malformed(request_line)),
     };
     if !method.bytes().all(is_token_byte) {
@@ -104,7 +114,10 @@ async fn read_inner(stream: &mut TcpStream) -> Result<Request, ReadError> {
     let mut headers = Vec::new();
     loop {
         line.clear();
-        let n = reader.read_until(b'\n', &mut line).await.map_err(|_| ReadError::Closed)?;
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .await
+            .map_err(|_| ReadError::Closed)?;
         if n == 0 {
             return Err(ReadError::Closed);
         }
@@ -118,30 +131,42 @@ async fn read_inner(stream: &mut TcpStream) -> Result<Request, ReadError> {
         }
         let text = String::from_utf8_lossy(l).into_owned();
         match text.split_once(':') {
-            Some((k, v)) if !k.is_empty() => headers.push((k.trim().to_owned(), v.trim().to_owned())),
+            Some((k, v)) if !k.is_empty() => {
+                headers.push((k.trim().to_owned(), v.trim().to_owned()))
+            }
             _ => return Err(ReadError::Malformed(request_line)),
         }
     }
     let find = |name: &str| {
-        headers.iter().find(|(k, _): &&(String, String)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+        headers
+            .iter()
+            .find(|(k, _): &&(String, String)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
     };
     let mut body = Vec::new();
     let mut body_truncated = false;
     if find("Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
         loop {
             line.clear();
-            let n = reader.read_until(b'\n', &mut line).await.map_err(|_| ReadError::Closed)?;
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .await
+                .map_err(|_| ReadError::Closed)?;
             if n == 0 {
                 return Err(ReadError::Closed);
             }
             let size_text = String::from_utf8_lossy(trim_eol(&line)).into_owned();
             let size_hex = size_text.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(size_hex, 16).map_err(|_| ReadError::Malformed(request_line.clone()))?;
+            let size = usize::from_str_radix(size_hex, 16)
+                .map_err(|_| ReadError::Malformed(request_line.clone()))?;
             if size == 0 {
                 // Trailers until the empty line.
                 loop {
                     line.clear();
-                    let n = reader.read_until(b'\n', &mut line).await.map_err(|_| ReadError::Closed)?;
+                    let n = reader
+                        .read_until(b'\n', &mut line)
+                        .await
+                        .map_err(|_| ReadError::Closed)?;
                     if n == 0 || trim_eol(&line).is_empty() {
                         break;
                     }
@@ -149,33 +174,56 @@ async fn read_inner(stream: &mut TcpStream) -> Result<Request, ReadError> {
                 break;
             }
             let mut chunk = vec![0u8; size];
-            reader.read_exact(&mut chunk).await.map_err(|_| ReadError::Closed)?;
+            reader
+                .read_exact(&mut chunk)
+                .await
+                .map_err(|_| ReadError::Closed)?;
             if body.len() + size > MAX_BODY {
                 body_truncated = true;
             } else {
                 body.extend_from_slice(&chunk);
             }
             line.clear();
-            reader.read_until(b'\n', &mut line).await.map_err(|_| ReadError::Closed)?;
+            reader
+                .read_until(b'\n', &mut line)
+                .await
+                .map_err(|_| ReadError::Closed)?;
         }
     } else if let Some(len) = find("Content-Length") {
-        let len: usize = len.trim().parse().map_err(|_| ReadError::Malformed(request_line.clone()))?;
+        let len: usize = len
+            .trim()
+            .parse()
+            .map_err(|_| ReadError::Malformed(request_line.clone()))?;
         let keep = len.min(MAX_BODY);
         body = vec![0u8; keep];
-        reader.read_exact(&mut body).await.map_err(|_| ReadError::Closed)?;
+        reader
+            .read_exact(&mut body)
+            .await
+            .map_err(|_| ReadError::Closed)?;
         if len > keep {
             body_truncated = true;
             let mut rest = (&mut reader).take((len - keep) as u64);
-            tokio::io::copy(&mut rest, &mut tokio::io::sink()).await.map_err(|_| ReadError::Closed)?;
+            tokio::io::copy(&mut rest, &mut tokio::io::sink())
+                .await
+                .map_err(|_| ReadError::Closed)?;
         }
     }
-    Ok(Request { method, target, headers, body, body_truncated })
+    Ok(Request {
+        method,
+        target,
+        headers,
+        body,
+        body_truncated,
+    })
 }
 
 fn valid_version(v: &str) -> bool {
     let rest = &v[5..];
     rest.split_once('.').is_some_and(|(a, b)| {
-        !a.is_empty() && !b.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit())
+        !a.is_empty()
+            && !b.is_empty()
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().all(|c| c.is_ascii_digit())
     })
 }
 

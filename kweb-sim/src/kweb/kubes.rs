@@ -18,7 +18,12 @@ pub fn kubes_map(w: &crate::world::World) -> Map<String, Value> {
         if let Some((k, t)) = vm.kube() {
             match order.iter_mut().find(|(name, ..)| name == k) {
                 Some(entry) => entry.3.push(vm.name.clone()),
-                None => order.push((k.to_owned(), t.to_owned(), vm.plan().to_owned(), vec![vm.name.clone()])),
+                None => order.push((
+                    k.to_owned(),
+                    t.to_owned(),
+                    vm.plan().to_owned(),
+                    vec![vm.name.clone()],
+                )),
             }
         }
     }
@@ -31,8 +36,14 @@ pub fn kubes_map(w: &crate::world::World) -> Map<String, Value> {
         }
         let (t, p) = match &dir.params {
             Some(params) => (
-                params.get("kubetype").cloned().unwrap_or_else(|| json!("generic")),
-                params.get("plan").cloned().unwrap_or_else(|| json!(dir.name)),
+                params
+                    .get("kubetype")
+                    .cloned()
+                    .unwrap_or_else(|| json!("generic")),
+                params
+                    .get("plan")
+                    .cloned()
+                    .unwrap_or_else(|| json!(dir.name)),
             ),
             None => (json!("generic"), json!(dir.name)),
         };
@@ -70,10 +81,17 @@ fn coerce(value: &str) -> Value {
     }
     if value.starts_with('[') && value.ends_with(']') && value.len() >= 2 {
         if value.contains('{') {
-            let json_like = value.replace('\'', "\"").replace("True", "true").replace("False", "false").replace("None", "null");
+            let json_like = value
+                .replace('\'', "\"")
+                .replace("True", "true")
+                .replace("False", "false")
+                .replace("None", "null");
             return serde_json::from_str(&json_like).unwrap_or_else(|_| json!(value));
         }
-        let items: Vec<Value> = value[1..value.len() - 1].split(',').map(|s| json!(s.trim())).collect();
+        let items: Vec<Value> = value[1..value.len() - 1]
+            .split(',')
+            .map(|s| json!(s.trim()))
+            .collect();
         return Value::Array(items);
     }
     json!(value)
@@ -103,7 +121,9 @@ pub fn create(c: &mut Call<'_>) -> Handled {
             }
         }
     }
-    let Some(cluster) = params.get("cluster").cloned() else { return Err(Out::exception()) };
+    let Some(cluster) = params.get("cluster").cloned() else {
+        return Err(Out::exception());
+    };
     if params.get("pull_secret").and_then(Value::as_str) == Some("openshift_pull.json") {
         match c.sim.options.pull_secret.clone() {
             Some(path) => {
@@ -118,7 +138,12 @@ pub fn create(c: &mut Call<'_>) -> Handled {
         }
     }
     let kubetype = match kubetype {
-        Some(Value::String(t)) if ["generic", "k3s", "openshift", "microshift", "hypershift"].contains(&t.as_str()) => t,
+        Some(Value::String(t))
+            if ["generic", "k3s", "openshift", "microshift", "hypershift"]
+                .contains(&t.as_str()) =>
+        {
+            t
+        }
         _ => return Err(Out::exception()),
     };
     if kubetype == "openshift" || kubetype == "hypershift" {
@@ -152,8 +177,11 @@ pub fn info(c: &mut Call<'_>) -> Handled {
     c.sim.count_read(&format!("GET /kubes/{kube}"));
     c.sim.tick(c.now);
     let kubes = kubes_map(&c.sim.world);
-    let Some(entry) = kubes.get(&kube) else { return Ok(Out::ok(json!({}))) };
-    let answers = c.sim.transitions.set == TransitionSet::Complete && c.sim.kubeconfig(&kube).is_some();
+    let Some(entry) = kubes.get(&kube) else {
+        return Ok(Out::ok(json!({})));
+    };
+    let answers =
+        c.sim.transitions.set == TransitionSet::Complete && c.sim.kubeconfig(&kube).is_some();
     if !answers {
         return Ok(Out::ok(json!({"nodes": [], "version": "N/A"})));
     }
@@ -165,17 +193,42 @@ pub fn info(c: &mut Call<'_>) -> Handled {
         _ => "v1.31.4",
     };
     let w = &c.sim.world;
-    let mut nodes: Vec<_> = w.vms.iter().filter(|v| v.kube().is_some_and(|(k, _)| k == kube)).collect();
+    let mut nodes: Vec<_> = w
+        .vms
+        .iter()
+        .filter(|v| v.kube().is_some_and(|(k, _)| k == kube))
+        .collect();
     nodes.sort_by(|a, b| a.name.cmp(&b.name));
     let rows: Vec<Value> = nodes
         .into_iter()
         .map(|vm| {
-            let ready = if vm.power.is_active() { "Ready" } else { "NotReady" };
-            let roles = if vm.name.contains("-ctlplane-") { "control-plane,master" } else { "<none>" };
+            let ready = if vm.power.is_active() {
+                "Ready"
+            } else {
+                "NotReady"
+            };
+            let roles = if vm.name.contains("-ctlplane-") {
+                "control-plane,master"
+            } else {
+                "<none>"
+            };
             let created = vm.created_at;
-            let ip = w.nic_ip(vm, 0).map_or_else(|| "<none>".to_owned(), |i| i.to_string());
-            let node_version = if kubetype == "openshift" || kubetype == "hypershift" { "v1.30.7" } else { version };
-            json!([vm.name, ready, roles, age(c.now - created), node_version, ip])
+            let ip = w
+                .nic_ip(vm, 0)
+                .map_or_else(|| "<none>".to_owned(), |i| i.to_string());
+            let node_version = if kubetype == "openshift" || kubetype == "hypershift" {
+                "v1.30.7"
+            } else {
+                version
+            };
+            json!([
+                vm.name,
+                ready,
+                roles,
+                age(c.now - created),
+                node_version,
+                ip
+            ])
         })
         .collect();
     Ok(Out::ok(json!({"nodes": rows, "version": version})))
@@ -188,8 +241,12 @@ pub fn delete(c: &mut Call<'_>) -> Handled {
     c.sim.tick(c.now);
     let kube = c.param(0).to_owned();
     let w = &mut c.sim.world;
-    let nodes: Vec<String> =
-        w.vms.iter().filter(|v| v.kube().is_some_and(|(k, _)| k == kube)).map(|v| v.name.clone()).collect();
+    let nodes: Vec<String> = w
+        .vms
+        .iter()
+        .filter(|v| v.kube().is_some_and(|(k, _)| k == kube))
+        .map(|v| v.name.clone())
+        .collect();
     for n in nodes {
         super::vms::delete_vm(w, &n, true, false);
     }

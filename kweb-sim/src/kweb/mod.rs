@@ -119,7 +119,11 @@ impl Call<'_> {
     /// # Errors
     /// 403 `{}` in readonly mode.
     pub fn guard(&self) -> Result<(), Out> {
-        if self.sim.world.readonly { Err(Out::Json(403, json!({}))) } else { Ok(()) }
+        if self.sim.world.readonly {
+            Err(Out::Json(403, json!({})))
+        } else {
+            Ok(())
+        }
     }
 
     /// Step 2: `request.json or request.forms`.
@@ -127,7 +131,11 @@ impl Call<'_> {
     /// # Errors
     /// 400/413 E3 for invalid or oversized bodies.
     pub fn data(&self) -> Result<Data, Out> {
-        Ok(Data::parse(self.req.header("Content-Type"), &self.req.body, self.req.body_truncated)?)
+        Ok(Data::parse(
+            self.req.header("Content-Type"),
+            &self.req.body,
+            self.req.body_truncated,
+        )?)
     }
 
     /// Step 3: `Kconfig()`; E4 when the backend is unreachable (§10).
@@ -135,7 +143,11 @@ impl Call<'_> {
     /// # Errors
     /// E4.
     pub fn backend(&self) -> Result<(), Out> {
-        if self.sim.world.reachable { Ok(()) } else { Err(Out::E4) }
+        if self.sim.world.reachable {
+            Ok(())
+        } else {
+            Err(Out::E4)
+        }
     }
 }
 

@@ -25,7 +25,10 @@ pub fn list(c: &mut Call<'_>) -> Handled {
             None => plans.push((plan.to_owned(), vec![vm.name.clone()])),
         }
     }
-    let rows: Vec<Value> = plans.into_iter().map(|(p, n)| json!([p, n.join(",")])).collect();
+    let rows: Vec<Value> = plans
+        .into_iter()
+        .map(|(p, n)| json!([p, n.join(",")]))
+        .collect();
     Ok(Out::ok(json!({ "plans": rows })))
 }
 
@@ -40,7 +43,11 @@ fn plan_path(url: &str) -> Option<PathBuf> {
     } else {
         return None;
     };
-    let path = if path.ends_with(".yml") || path.ends_with(".yaml") { path } else { format!("{path}/kcli_plan.yml") };
+    let path = if path.ends_with(".yml") || path.ends_with(".yaml") {
+        path
+    } else {
+        format!("{path}/kcli_plan.yml")
+    };
     Some(PathBuf::from(path))
 }
 
@@ -59,15 +66,23 @@ pub fn create(c: &mut Call<'_>) -> Handled {
     if plan.is_empty() {
         plan = c.sim.world.random_name();
     }
-    let Some(path) = plan_path(&url) else { return Err(Out::E4) };
-    let Ok(contents) = std::fs::read_to_string(&path) else { return Err(Out::E4) };
-    let Ok(entries) = crate::world::profiles::parse_profiles_yaml(&contents) else { return Err(Out::E4) };
+    let Some(path) = plan_path(&url) else {
+        return Err(Out::E4);
+    };
+    let Ok(contents) = std::fs::read_to_string(&path) else {
+        return Err(Out::E4);
+    };
+    let Ok(entries) = crate::world::profiles::parse_profiles_yaml(&contents) else {
+        return Err(Out::E4);
+    };
     let mut newvms = Vec::new();
     let mut existing = Vec::new();
     let mut failed = Vec::new();
     let mut local_profiles: Map<String, Value> = Map::new();
     for (entry, spec) in &entries {
-        let Some(spec) = spec.as_object() else { continue };
+        let Some(spec) = spec.as_object() else {
+            continue;
+        };
         let kind = spec.get("type").and_then(Value::as_str).unwrap_or("vm");
         match kind {
             "profile" => {
@@ -80,8 +95,15 @@ pub fn create(c: &mut Call<'_>) -> Handled {
                         name: entry.clone(),
                         cidr: spec.get("cidr").and_then(Value::as_str).map(str::to_owned),
                         dhcp: spec.get("dhcp").is_none_or(super::pybool),
-                        domain: spec.get("domain").and_then(Value::as_str).map(str::to_owned),
-                        mode: if spec.get("nat").is_none_or(super::pybool) { "nat".into() } else { "isolated".into() },
+                        domain: spec
+                            .get("domain")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        mode: if spec.get("nat").is_none_or(super::pybool) {
+                            "nat".into()
+                        } else {
+                            "isolated".into()
+                        },
                         plan: Some(plan.clone()),
                         dns: true,
                     });
@@ -92,18 +114,23 @@ pub fn create(c: &mut Call<'_>) -> Handled {
                     existing.push(entry.clone());
                     continue;
                 }
-                let profile = spec.get("profile").and_then(Value::as_str).unwrap_or("kvirt").to_owned();
-                let (profile_name, mut settings) = if let Some(lp) = local_profiles.get(&profile).and_then(Value::as_object) {
-                    (profile.clone(), lp.clone())
-                } else {
-                    match resolve_profile(&c.sim.world, &profile) {
-                        Ok(p) => p,
-                        Err(_) => {
-                            failed.push(entry.clone());
-                            continue;
+                let profile = spec
+                    .get("profile")
+                    .and_then(Value::as_str)
+                    .unwrap_or("kvirt")
+                    .to_owned();
+                let (profile_name, mut settings) =
+                    if let Some(lp) = local_profiles.get(&profile).and_then(Value::as_object) {
+                        (profile.clone(), lp.clone())
+                    } else {
+                        match resolve_profile(&c.sim.world, &profile) {
+                            Ok(p) => p,
+                            Err(_) => {
+                                failed.push(entry.clone());
+                                continue;
+                            }
                         }
-                    }
-                };
+                    };
                 settings.remove("type");
                 for (k, v) in spec {
                     if k != "profile" {
@@ -130,7 +157,12 @@ pub fn create(c: &mut Call<'_>) -> Handled {
 
 /// Deletes every VM, cluster and network of `plan`; `None` when nothing matched.
 pub fn delete_plan(w: &mut crate::world::World, plan: &str) -> Option<Vec<String>> {
-    let mut names: Vec<String> = w.vms.iter().filter(|v| v.plan() == plan).map(|v| v.name.clone()).collect();
+    let mut names: Vec<String> = w
+        .vms
+        .iter()
+        .filter(|v| v.plan() == plan)
+        .map(|v| v.name.clone())
+        .collect();
     names.sort();
     let clusters: Vec<String> = w
         .vms
@@ -138,7 +170,12 @@ pub fn delete_plan(w: &mut crate::world::World, plan: &str) -> Option<Vec<String
         .filter(|v| v.plan() == plan)
         .filter_map(|v| v.kube().map(|(k, _)| k.to_owned()))
         .collect();
-    let nets: Vec<String> = w.networks.iter().filter(|n| n.plan.as_deref() == Some(plan)).map(|n| n.name.clone()).collect();
+    let nets: Vec<String> = w
+        .networks
+        .iter()
+        .filter(|n| n.plan.as_deref() == Some(plan))
+        .map(|n| n.name.clone())
+        .collect();
     if names.is_empty() && nets.is_empty() {
         return None;
     }
@@ -169,7 +206,9 @@ pub fn delete(c: &mut Call<'_>) -> Handled {
 
 fn plan_power(c: &mut Call<'_>, plan: &str, on: bool) {
     let w = &mut c.sim.world;
-    let mut idx: Vec<usize> = (0..w.vms.len()).filter(|i| w.vms[*i].plan() == plan).collect();
+    let mut idx: Vec<usize> = (0..w.vms.len())
+        .filter(|i| w.vms[*i].plan() == plan)
+        .collect();
     idx.sort_by(|a, b| w.vms[*a].name.cmp(&w.vms[*b].name));
     for i in idx {
         if on {

@@ -19,9 +19,9 @@ pub fn host_info(c: &mut Call<'_>) -> Handled {
         .pools
         .iter()
         .map(|p| {
-            let used: f64 = w.pool_volumes(&p.name).map(|v| v.size_gib).sum();
+            let used: f64 = w.pool_volumes(&p.name).fold(0.0, |acc, v| acc + v.size_gib);
             let used = (used * 100.0).round() / 100.0;
-            let avail = ((p.capacity_gib - used) * 100.0).round() / 100.0;
+            let avail = ((p.capacity_gib - used) * 100.0).round() / 100.0 + 0.0;
             format!(
                 "storage: {}, type: {}, path: {}, used_space: {}GB, available_space: {}GB",
                 p.name,
@@ -32,7 +32,11 @@ pub fn host_info(c: &mut Call<'_>) -> Handled {
             )
         })
         .collect();
-    let mut networks: Vec<String> = w.host_ifaces.iter().map(|i| format!("name: {}, type: bridged", i.name)).collect();
+    let mut networks: Vec<String> = w
+        .host_ifaces
+        .iter()
+        .map(|i| format!("name: {}, type: bridged", i.name))
+        .collect();
     for n in &w.networks {
         networks.push(format!(
             "name: {}, type: routed, cidr: {}, dhcp: {}",
@@ -61,7 +65,14 @@ pub fn host_list(c: &mut Call<'_>) -> Handled {
     clients.sort_by(|a, b| a.name.cmp(&b.name));
     let rows: Vec<Value> = clients
         .into_iter()
-        .map(|cl| json!([cl.name, cl.kind, cl.enabled, if cl.name == w.default_client { "X" } else { "" }]))
+        .map(|cl| {
+            json!([
+                cl.name,
+                cl.kind,
+                cl.enabled,
+                if cl.name == w.default_client { "X" } else { "" }
+            ])
+        })
         .collect();
     Ok(Out::ok(json!({ "clients": rows })))
 }
@@ -111,7 +122,10 @@ fn network_json(n: &Network) -> Value {
     let mut o = Map::new();
     o.insert("cidr".into(), json!(n.cidr.as_deref().unwrap_or("N/A")));
     o.insert("dhcp".into(), json!(n.dhcp));
-    o.insert("domain".into(), json!(n.domain.as_deref().unwrap_or(&n.name)));
+    o.insert(
+        "domain".into(),
+        json!(n.domain.as_deref().unwrap_or(&n.name)),
+    );
     o.insert("type".into(), json!("routed"));
     o.insert("mode".into(), json!(n.mode));
     o.insert("plan".into(), json!(n.plan.as_deref().unwrap_or("N/A")));
@@ -162,23 +176,39 @@ pub fn network_create(c: &mut Call<'_>) -> Handled {
         return Ok(Out::failure(format!("Network {name} already exists")));
     }
     let Value::String(cidr) = cidr else {
-        return Ok(if cidr.is_null() { Out::failure("Missing Cidr") } else { Out::failure(format!("Invalid Cidr {}", text(&cidr))) });
+        return Ok(if cidr.is_null() {
+            Out::failure("Missing Cidr")
+        } else {
+            Out::failure(format!("Invalid Cidr {}", text(&cidr)))
+        });
     };
-    let strict = parse_cidr(&cidr).filter(|(net, p)| format!("{net}/{p}") == cidr.trim() || cidr.trim() == net.to_string());
-    let Some((net, prefix)) = strict else { return Ok(Out::failure(format!("Invalid Cidr {cidr}"))) };
+    let strict = parse_cidr(&cidr)
+        .filter(|(net, p)| format!("{net}/{p}") == cidr.trim() || cidr.trim() == net.to_string());
+    let Some((net, prefix)) = strict else {
+        return Ok(Out::failure(format!("Invalid Cidr {cidr}")));
+    };
     let canonical = format!("{net}/{prefix}");
-    if w.networks.iter().any(|n| n.cidr.as_deref() == Some(cidr.as_str())) {
+    if w.networks
+        .iter()
+        .any(|n| n.cidr.as_deref() == Some(cidr.as_str()))
+    {
         return Ok(Out::failure(format!("Cidr {cidr} already exists")));
     }
     if name.len() >= 16 {
-        return Ok(Out::failure(format!("network {name} is more than 16 characters")));
+        return Ok(Out::failure(format!(
+            "network {name} is more than 16 characters"
+        )));
     }
     w.networks.push(Network {
         name: name.clone(),
         cidr: Some(canonical),
         dhcp,
         domain: None,
-        mode: if isolated { "isolated".into() } else { "nat".into() },
+        mode: if isolated {
+            "isolated".into()
+        } else {
+            "nat".into()
+        },
         plan: Some("kvirt".into()),
         dns: true,
     });
@@ -214,7 +244,10 @@ pub fn network_delete(c: &mut Call<'_>) -> Handled {
     }
     let users = network_users(w, &name)?;
     if !users.is_empty() {
-        return Ok(Out::failure(format!("Network {name} is being used by the following vms: {}", users.join(","))));
+        return Ok(Out::failure(format!(
+            "Network {name} is being used by the following vms: {}",
+            users.join(",")
+        )));
     }
     w.networks.retain(|n| n.name != name);
     Ok(Out::success())
@@ -224,7 +257,11 @@ pub fn network_delete(c: &mut Call<'_>) -> Handled {
 pub fn network_update(c: &mut Call<'_>) -> Handled {
     c.guard()?;
     let data = c.data()?;
-    let dhcp = if data.contains("dhcp")? { Some(pybool(&data.get("dhcp")?)) } else { None };
+    let dhcp = if data.contains("dhcp")? {
+        Some(pybool(&data.get("dhcp")?))
+    } else {
+        None
+    };
     let nat = if data.contains("nat")? {
         Some(pybool(&data.get("nat")?))
     } else if data.contains("isolated")? {
@@ -232,9 +269,21 @@ pub fn network_update(c: &mut Call<'_>) -> Handled {
     } else {
         None
     };
-    let domain = if data.contains("domain")? { Some(data.get("domain")?) } else { None };
-    let plan = if data.contains("plan")? { Some(data.get("plan")?) } else { None };
-    let overrides = if data.contains("overrides")? { Some(data.get("overrides")?) } else { None };
+    let domain = if data.contains("domain")? {
+        Some(data.get("domain")?)
+    } else {
+        None
+    };
+    let plan = if data.contains("plan")? {
+        Some(data.get("plan")?)
+    } else {
+        None
+    };
+    let overrides = if data.contains("overrides")? {
+        Some(data.get("overrides")?)
+    } else {
+        None
+    };
     c.backend()?;
     let name = c.param(0).to_owned();
     let w = &mut c.sim.world;
@@ -281,13 +330,23 @@ pub fn network_update(c: &mut Call<'_>) -> Handled {
             changed = true;
         }
     }
-    if changed { Ok(Out::success()) } else { Ok(Out::failure("No changes needed")) }
+    if changed {
+        Ok(Out::success())
+    } else {
+        Ok(Out::failure("No changes needed"))
+    }
 }
 
 /// `GET /pools` (§6.11).
 pub fn pool_list(c: &mut Call<'_>) -> Handled {
     c.backend()?;
-    let rows: Vec<Value> = c.sim.world.pools.iter().map(|p| json!([p.name, p.path])).collect();
+    let rows: Vec<Value> = c
+        .sim
+        .world
+        .pools
+        .iter()
+        .map(|p| json!([p.name, p.path]))
+        .collect();
     Ok(Out::ok(json!({ "pools": rows })))
 }
 
@@ -298,7 +357,11 @@ pub fn pool_create(c: &mut Call<'_>) -> Handled {
     c.backend()?;
     let name = text(&data.get("pool")?);
     let path = text(&data.get("path")?);
-    let kind = if data.contains("type")? { text(&data.get("type")?) } else { "dir".into() };
+    let kind = if data.contains("type")? {
+        text(&data.get("type")?)
+    } else {
+        "dir".into()
+    };
     let w = &mut c.sim.world;
     if w.pool(&name).is_some() {
         return Ok(Out::success());
@@ -307,12 +370,26 @@ pub fn pool_create(c: &mut Call<'_>) -> Handled {
         "dir" => "dir",
         "lvm" | "logical" => "logical",
         "zfs" => "zfs",
-        other => return Ok(Out::failure(format!("Invalid pool type {other}.Leaving..."))),
+        other => {
+            return Ok(Out::failure(format!(
+                "Invalid pool type {other}.Leaving..."
+            )));
+        }
     };
-    if libvirt_type == "dir" && c.sim.options.create_pool_dirs && std::fs::create_dir_all(&path).is_err() {
-        return Ok(Out::failure(format!("Couldn't create directory {path}.Leaving...")));
+    if libvirt_type == "dir"
+        && c.sim.options.create_pool_dirs
+        && std::fs::create_dir_all(&path).is_err()
+    {
+        return Ok(Out::failure(format!(
+            "Couldn't create directory {path}.Leaving..."
+        )));
     }
-    c.sim.world.pools.push(Pool { name, path, kind: libvirt_type.into(), capacity_gib: 100.0 });
+    c.sim.world.pools.push(Pool {
+        name,
+        path,
+        kind: libvirt_type.into(),
+        capacity_gib: 100.0,
+    });
     Ok(Out::success())
 }
 
@@ -369,7 +446,10 @@ pub fn image_create(c: &mut Call<'_>) -> Handled {
         return Ok(Out::invalid_data());
     }
     if !data.contains("image")? {
-        return Ok(Out::Json(400, json!({"result": "failure", "reason": "Invalid Action"})));
+        return Ok(Out::Json(
+            400,
+            json!({"result": "failure", "reason": "Invalid Action"}),
+        ));
     }
     data.get("url")?;
     Err(Out::exception())

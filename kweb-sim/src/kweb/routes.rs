@@ -20,7 +20,11 @@ pub struct Route {
 }
 
 const fn r(pattern: &'static str, method: &'static str, handler: HandlerFn) -> Route {
-    Route { pattern, method, handler }
+    Route {
+        pattern,
+        method,
+        handler,
+    }
 }
 
 /// Every kweb route, in the source's registration order.
@@ -98,7 +102,11 @@ pub static ROUTES: &[Route] = &[
     r("/kubes", "GET", kubes::list),
     r("/kubestable", "GET", ui::kubestable),
     r("/kubes/<kube>", "GET", kubes::info),
-    r("/kubeconfig/kubeconfig.<kube>", "GET", kubes::kubeconfig_file),
+    r(
+        "/kubeconfig/kubeconfig.<kube>",
+        "GET",
+        kubes::kubeconfig_file,
+    ),
     r("/kubes/<kube>/kubeconfig", "GET", kubes::kubeconfig_text),
     r("/kubeinfo/<kube>", "GET", ui::kubeinfo),
     r("/kubesindex", "GET", ui::backend_page),
@@ -130,7 +138,11 @@ pub static ROUTES: &[Route] = &[
 pub fn match_pattern(pattern: &str, path: &str) -> Option<Vec<String>> {
     if let Some(prefix) = pattern.strip_suffix("<filename:path>") {
         let rest = path.strip_prefix(prefix)?;
-        return if rest.is_empty() { None } else { Some(vec![rest.to_owned()]) };
+        return if rest.is_empty() {
+            None
+        } else {
+            Some(vec![rest.to_owned()])
+        };
     }
     let ps: Vec<&str> = pattern.split('/').collect();
     let xs: Vec<&str> = path.split('/').collect();
@@ -201,11 +213,23 @@ mod tests {
     #[test]
     fn allow_table_matches_section_2_8() {
         assert_eq!(allow("OPTIONS", "/vms").as_deref(), Some("GET,POST"));
-        assert_eq!(allow("PUT", "/vms/vm1").as_deref(), Some("DELETE,GET,UPDATE"));
+        assert_eq!(
+            allow("PUT", "/vms/vm1").as_deref(),
+            Some("DELETE,GET,UPDATE")
+        );
         assert_eq!(allow("GET", "/vms/vm1/start").as_deref(), Some("POST"));
-        assert_eq!(allow("PUT", "/networks/net1").as_deref(), Some("DELETE,UPDATE"));
-        assert_eq!(allow("GET", "/snapshots/vm1/revert").as_deref(), Some("POST"));
-        assert_eq!(allow("PUT", "/snapshots/vm1").as_deref(), Some("DELETE,GET,POST"));
+        assert_eq!(
+            allow("PUT", "/networks/net1").as_deref(),
+            Some("DELETE,UPDATE")
+        );
+        assert_eq!(
+            allow("GET", "/snapshots/vm1/revert").as_deref(),
+            Some("POST")
+        );
+        assert_eq!(
+            allow("PUT", "/snapshots/vm1").as_deref(),
+            Some("DELETE,GET,POST")
+        );
         assert_eq!(allow("GET", "/repos/r").as_deref(), Some("DELETE,PATCH"));
         assert_eq!(allow("POST", "/host").as_deref(), Some("GET"));
         assert_eq!(allow("DELETE", "/kubes/k").as_deref(), None);
@@ -216,11 +240,26 @@ mod tests {
     #[test]
     fn unknown_paths_and_case() {
         assert!(matches!(resolve("GET", "/vms/"), Resolved::NotFound));
-        assert!(matches!(resolve("POST", "/vms/vm1/restart"), Resolved::NotFound));
-        assert!(matches!(resolve("update", "/vms/vm1"), Resolved::Handler(..)));
+        assert!(matches!(
+            resolve("POST", "/vms/vm1/restart"),
+            Resolved::NotFound
+        ));
+        assert!(matches!(
+            resolve("update", "/vms/vm1"),
+            Resolved::Handler(..)
+        ));
         assert!(matches!(resolve("HEAD", "/vms"), Resolved::Handler(..)));
-        assert!(matches!(resolve("GET", "/kubeconfig/kubeconfig.k3"), Resolved::Handler(..)));
-        assert!(matches!(resolve("GET", "/kubeconfig/other.k3"), Resolved::NotFound));
-        assert!(matches!(resolve("GET", "/static/js/kcli.js"), Resolved::Handler(..)));
+        assert!(matches!(
+            resolve("GET", "/kubeconfig/kubeconfig.k3"),
+            Resolved::Handler(..)
+        ));
+        assert!(matches!(
+            resolve("GET", "/kubeconfig/other.k3"),
+            Resolved::NotFound
+        ));
+        assert!(matches!(
+            resolve("GET", "/static/js/kcli.js"),
+            Resolved::Handler(..)
+        ));
     }
 }

@@ -43,7 +43,14 @@ fn asset(path: &str) -> Option<&'static str> {
 }
 
 fn with_client(c: &Call<'_>, page: &str) -> String {
-    page.replacen(CLIENT_MARK, &format!("Current Client: {}</p>", html_escape(&c.sim.world.default_client)), 1)
+    page.replacen(
+        CLIENT_MARK,
+        &format!(
+            "Current Client: {}</p>",
+            html_escape(&c.sim.world.default_client)
+        ),
+        1,
+    )
 }
 
 fn decoded_path(c: &Call<'_>) -> String {
@@ -70,7 +77,10 @@ pub fn kubecreateform(c: &mut Call<'_>) -> Handled {
     match c.param(0) {
         "microshift" | "hypershift" => Err(Out::exception()),
         "k3s" | "generic" | "openshift" => index(c),
-        _ => Ok(Out::Html(400, include_str!("../../assets/ui/form_kube_other.html").to_owned())),
+        _ => Ok(Out::Html(
+            400,
+            include_str!("../../assets/ui/form_kube_other.html").to_owned(),
+        )),
     }
 }
 
@@ -106,10 +116,19 @@ pub fn vmstable(c: &mut Call<'_>) -> Handled {
         .into_iter()
         .map(|vm| {
             let o = w.render_vm_list_entry(vm);
-            ["name", "status", "ip", "image", "plan", "profile", "info"].iter().map(|k| cell(o.get(*k).unwrap_or(&Value::from("")))).collect()
+            ["name", "status", "ip", "image", "plan", "profile", "info"]
+                .iter()
+                .map(|k| cell(o.get(*k).unwrap_or(&Value::from(""))))
+                .collect()
         })
         .collect();
-    Ok(Out::Html(200, table(&["Name", "Status", "Ip", "Source", "Plan", "Profile", "Info"], &rows)))
+    Ok(Out::Html(
+        200,
+        table(
+            &["Name", "Status", "Ip", "Source", "Plan", "Profile", "Info"],
+            &rows,
+        ),
+    ))
 }
 
 /// `/vmprofilestable`.
@@ -119,11 +138,26 @@ pub fn vmprofilestable(c: &mut Call<'_>) -> Handled {
         .as_object()
         .map(|m| {
             m.iter()
-                .map(|(n, v)| vec![n.clone(), cell(&v["image"]), cell(&v["numcpus"]), cell(&v["memory"]), cell(&v["nets"]), cell(&v["disks"])])
+                .map(|(n, v)| {
+                    vec![
+                        n.clone(),
+                        cell(&v["image"]),
+                        cell(&v["numcpus"]),
+                        cell(&v["memory"]),
+                        cell(&v["nets"]),
+                        cell(&v["disks"]),
+                    ]
+                })
                 .collect()
         })
         .unwrap_or_default();
-    Ok(Out::Html(200, table(&["Profile", "Image", "Cpus", "Memory", "Nets", "Disks"], &rows)))
+    Ok(Out::Html(
+        200,
+        table(
+            &["Profile", "Image", "Cpus", "Memory", "Nets", "Disks"],
+            &rows,
+        ),
+    ))
 }
 
 /// `/networkstable`.
@@ -131,15 +165,36 @@ pub fn networkstable(c: &mut Call<'_>) -> Handled {
     c.backend()?;
     let rows: Vec<Vec<String>> = networks_map(&c.sim.world)
         .iter()
-        .map(|(n, v)| vec![n.clone(), cell(&v["type"]), cell(&v["cidr"]), cell(&v["dhcp"]), cell(v.get("domain").unwrap_or(&Value::from(""))), cell(&v["mode"])])
+        .map(|(n, v)| {
+            vec![
+                n.clone(),
+                cell(&v["type"]),
+                cell(&v["cidr"]),
+                cell(&v["dhcp"]),
+                cell(v.get("domain").unwrap_or(&Value::from(""))),
+                cell(&v["mode"]),
+            ]
+        })
         .collect();
-    Ok(Out::Html(200, table(&["Network", "Type", "Cidr", "Dhcp", "Domain", "Mode"], &rows)))
+    Ok(Out::Html(
+        200,
+        table(
+            &["Network", "Type", "Cidr", "Dhcp", "Domain", "Mode"],
+            &rows,
+        ),
+    ))
 }
 
 /// `/poolstable`.
 pub fn poolstable(c: &mut Call<'_>) -> Handled {
     c.backend()?;
-    let rows: Vec<Vec<String>> = c.sim.world.pools.iter().map(|p| vec![p.name.clone(), p.path.clone()]).collect();
+    let rows: Vec<Vec<String>> = c
+        .sim
+        .world
+        .pools
+        .iter()
+        .map(|p| vec![p.name.clone(), p.path.clone()])
+        .collect();
     Ok(Out::Html(200, table(&["Pool", "Path"], &rows)))
 }
 
@@ -150,16 +205,37 @@ pub fn hoststable(c: &mut Call<'_>) -> Handled {
     clients.sort_by(|a, b| a.name.cmp(&b.name));
     let rows: Vec<Vec<String>> = clients
         .into_iter()
-        .map(|cl| vec![cl.name.clone(), cl.kind.clone(), if cl.enabled { "True".into() } else { "False".into() }, if cl.name == w.default_client { "X".into() } else { String::new() }])
+        .map(|cl| {
+            vec![
+                cl.name.clone(),
+                cl.kind.clone(),
+                if cl.enabled {
+                    "True".into()
+                } else {
+                    "False".into()
+                },
+                if cl.name == w.default_client {
+                    "X".into()
+                } else {
+                    String::new()
+                },
+            ]
+        })
         .collect();
-    Ok(Out::Html(200, table(&["Client", "Type", "Enabled", "Current"], &rows)))
+    Ok(Out::Html(
+        200,
+        table(&["Client", "Type", "Enabled", "Current"], &rows),
+    ))
 }
 
 /// `/planstable`.
 pub fn planstable(c: &mut Call<'_>) -> Handled {
     let out = super::plans::list(c)?;
     let Out::Json(_, v) = out else { return Ok(out) };
-    let rows: Vec<Vec<String>> = v["plans"].as_array().map(|a| a.iter().map(|r| vec![cell(&r[0]), cell(&r[1])]).collect()).unwrap_or_default();
+    let rows: Vec<Vec<String>> = v["plans"]
+        .as_array()
+        .map(|a| a.iter().map(|r| vec![cell(&r[0]), cell(&r[1])]).collect())
+        .unwrap_or_default();
     Ok(Out::Html(200, table(&["Plan", "Vms"], &rows)))
 }
 
@@ -169,55 +245,114 @@ pub fn kubestable(c: &mut Call<'_>) -> Handled {
     c.sim.tick(c.now);
     let rows: Vec<Vec<String>> = super::kubes::kubes_map(&c.sim.world)
         .iter()
-        .map(|(k, v)| vec![k.clone(), cell(&v["type"]), cell(&v["plan"]), cell(&v["vms"])])
+        .map(|(k, v)| {
+            vec![
+                k.clone(),
+                cell(&v["type"]),
+                cell(&v["plan"]),
+                cell(&v["vms"]),
+            ]
+        })
         .collect();
-    Ok(Out::Html(200, table(&["Cluster", "Type", "Plan", "Vms"], &rows)))
+    Ok(Out::Html(
+        200,
+        table(&["Cluster", "Type", "Plan", "Vms"], &rows),
+    ))
 }
 
 /// `/kubeinfo/<kube>`: the captured page with this cluster's link, version and nodes.
 pub fn kubeinfo(c: &mut Call<'_>) -> Handled {
     let info = super::kubes::info(c)?;
-    let Out::Json(_, v) = info else { return Ok(info) };
+    let Out::Json(_, v) = info else {
+        return Ok(info);
+    };
     let kube = html_escape(c.param(0));
-    let mut page = include_str!("../../assets/ui/kubeinfo.html").replace("kubeconfig.k3'", &format!("kubeconfig.{kube}'"));
-    page = page.replacen("Current Client: </p>", &format!("Current Client: {}</p>", html_escape(&c.sim.world.default_client)), 1);
+    let mut page = include_str!("../../assets/ui/kubeinfo.html")
+        .replace("kubeconfig.k3'", &format!("kubeconfig.{kube}'"));
+    page = page.replacen(
+        "Current Client: </p>",
+        &format!(
+            "Current Client: {}</p>",
+            html_escape(&c.sim.world.default_client)
+        ),
+        1,
+    );
     let version = v.get("version").map_or_else(|| "N/A".to_owned(), cell);
-    page = page.replacen("Version: N/A<p>", &format!("Version: {}<p>", html_escape(&version)), 1);
+    page = page.replacen(
+        "Version: N/A<p>",
+        &format!("Version: {}<p>", html_escape(&version)),
+        1,
+    );
     let mut rows = String::new();
-    for node in v.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default() {
+    for node in v
+        .get("nodes")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
         rows.push_str("  <tr>\n");
         for col in node.as_array().cloned().unwrap_or_default() {
             rows.push_str(&format!("    <td>{}</td>\n", html_escape(&cell(&col))));
         }
         rows.push_str("  </tr>\n");
     }
-    page = page.replacen("  <tr>\n\n  </tbody>", &format!("{rows}  <tr>\n\n  </tbody>"), 1);
+    page = page.replacen(
+        "  <tr>\n\n  </tbody>",
+        &format!("{rows}  <tr>\n\n  </tbody>"),
+        1,
+    );
     Ok(Out::Html(200, page))
 }
 
 /// `/kubeprofilestable`.
 pub fn kubeprofilestable(c: &mut Call<'_>) -> Handled {
-    let rows: Vec<Vec<String>> = profiles::kubeprofiles(&c.sim.world).iter().map(|(n, v)| vec![n.clone(), cell(v)]).collect();
+    let rows: Vec<Vec<String>> = profiles::kubeprofiles(&c.sim.world)
+        .iter()
+        .map(|(n, v)| vec![n.clone(), cell(v)])
+        .collect();
     Ok(Out::Html(200, table(&["Profile", "Parameters"], &rows)))
 }
 
 /// `/imagestable`.
 pub fn imagestable(c: &mut Call<'_>) -> Handled {
     c.backend()?;
-    let rows: Vec<Vec<String>> = volumes(&c.sim.world, false).into_iter().map(|i| vec![i]).collect();
+    let rows: Vec<Vec<String>> = volumes(&c.sim.world, false)
+        .into_iter()
+        .map(|i| vec![i])
+        .collect();
     Ok(Out::Html(200, table(&["Images"], &rows)))
 }
 
 /// `/isostable`.
 pub fn isostable(c: &mut Call<'_>) -> Handled {
     c.backend()?;
-    let rows: Vec<Vec<String>> = volumes(&c.sim.world, true).into_iter().map(|i| vec![i]).collect();
+    let rows: Vec<Vec<String>> = volumes(&c.sim.world, true)
+        .into_iter()
+        .map(|i| vec![i])
+        .collect();
     Ok(Out::Html(200, table(&["Isos"], &rows)))
 }
 
 /// `/containerprofilestable`.
 pub fn containerprofilestable(c: &mut Call<'_>) -> Handled {
     let p = profiles::containerprofiles(&c.sim.world);
-    let rows: Vec<Vec<String>> = p["profiles"].as_array().map(|a| a.iter().map(|r| r.as_array().map(|x| x.iter().map(cell).collect()).unwrap_or_default()).collect()).unwrap_or_default();
-    Ok(Out::Html(200, table(&["Profile", "Image", "Nets", "Ports", "Volumes", "Cmd"], &rows)))
+    let rows: Vec<Vec<String>> = p["profiles"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    r.as_array()
+                        .map(|x| x.iter().map(cell).collect())
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Out::Html(
+        200,
+        table(
+            &["Profile", "Image", "Nets", "Ports", "Volumes", "Cmd"],
+            &rows,
+        ),
+    ))
 }

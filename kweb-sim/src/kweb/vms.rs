@@ -11,12 +11,55 @@ use crate::world::{Disk, Nic, Power, Snapshot, Vm, World};
 /// kcli's built-in image catalogue names (`kvirt/defaults.py` `IMAGES`):
 /// kcli downloads these when no volume has the name.
 pub const CATALOGUE: &[&str] = &[
-    "almalinux10", "almalinux8", "almalinux9", "arch", "centos10stream", "centos7", "centos8stream",
-    "centos9stream", "cirros", "debian10", "debian11", "debian12", "debian13", "fcos", "fedora39", "fedora40",
-    "fedora41", "fedora42", "fedora43", "fedora44", "fedoralatest", "freebsd122", "freebsd130", "gentoo",
-    "netbsd82", "netbsd92", "openbsd71", "openbsd72", "opensuse155", "opensuse156", "opensuse160", "rhcoslatest",
-    "rhel10", "rhel7", "rhel8", "rhel9", "rockylinux10", "rockylinux8", "rockylinux9", "ubuntu1804", "ubuntu2004",
-    "ubuntu2204", "ubuntu2304", "ubuntu2310", "ubuntu2404", "ubuntu2410", "ubuntu2504", "ubuntu2510", "ubuntu2604",
+    "almalinux10",
+    "almalinux8",
+    "almalinux9",
+    "arch",
+    "centos10stream",
+    "centos7",
+    "centos8stream",
+    "centos9stream",
+    "cirros",
+    "debian10",
+    "debian11",
+    "debian12",
+    "debian13",
+    "fcos",
+    "fedora39",
+    "fedora40",
+    "fedora41",
+    "fedora42",
+    "fedora43",
+    "fedora44",
+    "fedoralatest",
+    "freebsd122",
+    "freebsd130",
+    "gentoo",
+    "netbsd82",
+    "netbsd92",
+    "openbsd71",
+    "openbsd72",
+    "opensuse155",
+    "opensuse156",
+    "opensuse160",
+    "rhcoslatest",
+    "rhel10",
+    "rhel7",
+    "rhel8",
+    "rhel9",
+    "rockylinux10",
+    "rockylinux8",
+    "rockylinux9",
+    "ubuntu1804",
+    "ubuntu2004",
+    "ubuntu2204",
+    "ubuntu2304",
+    "ubuntu2310",
+    "ubuntu2404",
+    "ubuntu2410",
+    "ubuntu2504",
+    "ubuntu2510",
+    "ubuntu2604",
 ];
 
 /// `GET /vms`: `{"vms": [VMLIST...]}` sorted by name.
@@ -71,7 +114,9 @@ pub enum Built {
 
 fn as_int(v: &Value) -> Option<u64> {
     match v {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
         Value::String(s) => s.trim().parse().ok(),
         Value::Bool(b) => Some(u64::from(*b)),
         _ => None,
@@ -82,12 +127,18 @@ fn as_int(v: &Value) -> Option<u64> {
 /// profile name to record and its settings, or the E1 reason.
 pub fn resolve_profile(w: &World, profile: &str) -> Result<(String, Map<String, Value>), Built> {
     if is_vm_profile_name(w, profile) {
-        return Ok((profile.to_owned(), profile_chain(w, profile).unwrap_or_default()));
+        return Ok((
+            profile.to_owned(),
+            profile_chain(w, profile).unwrap_or_default(),
+        ));
     }
     let full: Vec<String> = w
         .pools
         .iter()
-        .flat_map(|p| w.pool_volumes(&p.name).map(move |v| format!("{}/{}", p.path, v.name)))
+        .flat_map(|p| {
+            w.pool_volumes(&p.name)
+                .map(move |v| format!("{}/{}", p.path, v.name))
+        })
         .collect();
     let base = profile.rsplit('/').next().unwrap_or(profile);
     let by_base = base == profile && w.volumes.iter().any(|v| v.name == profile);
@@ -109,11 +160,24 @@ pub fn resolve_profile(w: &World, profile: &str) -> Result<(String, Map<String, 
 
 /// Builds a VM: kcli's `create_vm` followed by the provider's `create`
 /// (§6.3). `settings` are the merged profile and overrides.
-pub fn build_vm(sim: &mut crate::sim::Sim, now: f64, name: &str, profile_name: &str, settings: &Map<String, Value>, plan: &str) -> Built {
+pub fn build_vm(
+    sim: &mut crate::sim::Sim,
+    now: f64,
+    name: &str,
+    profile_name: &str,
+    settings: &Map<String, Value>,
+    plan: &str,
+) -> Built {
     let w = &mut sim.world;
-    let image = settings.get("image").and_then(Value::as_str).map(str::to_owned);
+    let image = settings
+        .get("image")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     if let Some(img) = &image {
-        let present = w.volumes.iter().any(|v| v.name == *img || v.name == img.rsplit('/').next().unwrap_or(img));
+        let present = w
+            .volumes
+            .iter()
+            .any(|v| v.name == *img || v.name == img.rsplit('/').next().unwrap_or(img));
         if !present {
             if CATALOGUE.contains(&img.as_str()) || img.starts_with("http") {
                 if !sim.options.internet {
@@ -130,7 +194,10 @@ pub fn build_vm(sim: &mut crate::sim::Sim, now: f64, name: &str, profile_name: &
     if w.vm(name).is_some() {
         return Built::Failure(format!("VM {name} already exists"));
     }
-    let pool_name = settings.get("pool").and_then(Value::as_str).map_or_else(|| w.default_pool(), str::to_owned);
+    let pool_name = settings
+        .get("pool")
+        .and_then(Value::as_str)
+        .map_or_else(|| w.default_pool(), str::to_owned);
     let Some(pool) = w.pool(&pool_name).cloned() else {
         return Built::Failure(format!("Pool {pool_name} not found"));
     };
@@ -176,11 +243,17 @@ pub fn build_vm(sim: &mut crate::sim::Sim, now: f64, name: &str, profile_name: &
             Some(m) => m.to_owned(),
             None => w.new_mac(),
         };
-        nics.push(Nic { mac, net: netname, kind: kind.into() });
+        nics.push(Nic {
+            mac,
+            net: netname,
+            kind: kind.into(),
+        });
     }
     // Disks.
     let disk_list = match settings.get("disks") {
-        None | Some(Value::Null) => vec![json!(settings.get("disksize").cloned().unwrap_or(json!(10)))],
+        None | Some(Value::Null) => vec![json!(
+            settings.get("disksize").cloned().unwrap_or(json!(10))
+        )],
         Some(Value::Array(a)) => a.clone(),
         Some(Value::String(s)) => s.split(',').map(|x| json!(x)).collect(),
         Some(_) => return Built::Exception,
@@ -201,7 +274,11 @@ pub fn build_vm(sim: &mut crate::sim::Sim, now: f64, name: &str, profile_name: &
         let file = format!("{name}_{i}.img");
         disks.push(Disk {
             size: json!(size),
-            bus: settings.get("diskinterface").and_then(Value::as_str).unwrap_or("virtio").to_owned(),
+            bus: settings
+                .get("diskinterface")
+                .and_then(Value::as_str)
+                .unwrap_or("virtio")
+                .to_owned(),
             format: "qcow2".into(),
             path: format!("{}/{file}", pool.path),
         });
@@ -227,7 +304,8 @@ pub fn build_vm(sim: &mut crate::sim::Sim, now: f64, name: &str, profile_name: &
     vm.autostart = settings.get("autostart").is_some_and(pybool);
     vm.created_at = now;
     if let Some(img) = &image {
-        vm.meta.insert("image".into(), json!(img.rsplit('/').next().unwrap_or(img)));
+        vm.meta
+            .insert("image".into(), json!(img.rsplit('/').next().unwrap_or(img)));
     }
     vm.meta.insert("plan".into(), json!(plan));
     vm.meta.insert("profile".into(), json!(profile_name));
@@ -235,7 +313,10 @@ pub fn build_vm(sim: &mut crate::sim::Sim, now: f64, name: &str, profile_name: &
         vm.meta.insert("kube".into(), k.clone());
         vm.meta.insert("kubetype".into(), t.clone());
     }
-    vm.meta.insert("creationdate".into(), json!(crate::sim::clock::creation_date(now)));
+    vm.meta.insert(
+        "creationdate".into(),
+        json!(crate::sim::clock::creation_date(now)),
+    );
     for key in ["owner", "domain", "user"] {
         if let Some(v) = settings.get(key).filter(|v| !v.is_null()) {
             vm.meta.insert(key.into(), v.clone());
@@ -281,7 +362,9 @@ pub fn create(c: &mut Call<'_>) -> Handled {
             overrides.insert("disks".into(), json!([10]));
         }
     }
-    let Value::String(mut name) = name else { return Err(Out::exception()) };
+    let Value::String(mut name) = name else {
+        return Err(Out::exception());
+    };
     if name.is_empty() {
         name = c.sim.world.random_name();
     }
@@ -295,7 +378,13 @@ pub fn create(c: &mut Call<'_>) -> Handled {
         _ => return Err(Out::exception()),
     };
     let profile = profile
-        .or_else(|| overrides.get("image").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned))
+        .or_else(|| {
+            overrides
+                .get("image")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        })
         .unwrap_or_else(|| "kvirt".into());
     let (profile_name, mut settings) = match resolve_profile(&c.sim.world, &profile) {
         Ok(p) => p,
@@ -305,7 +394,11 @@ pub fn create(c: &mut Call<'_>) -> Handled {
     for (k, v) in overrides {
         settings.insert(k, v);
     }
-    let plan = settings.get("plan").and_then(Value::as_str).unwrap_or("kvirt").to_owned();
+    let plan = settings
+        .get("plan")
+        .and_then(Value::as_str)
+        .unwrap_or("kvirt")
+        .to_owned();
     match build_vm(c.sim, c.now, &name, &profile_name, &settings, &plan) {
         Built::Created => Ok(Out::ok(json!({"result": "success", "vm": name}))),
         Built::Failure(r) => Ok(Out::failure(r)),
@@ -317,7 +410,9 @@ pub fn create(c: &mut Call<'_>) -> Handled {
 /// Deletes a VM and its disks (kvm `delete`): E1 unless found; refuses a VM
 /// with snapshots unless `snapshots` is set.
 pub fn delete_vm(w: &mut World, name: &str, snapshots: bool, keep_disks: bool) -> Out {
-    let Some(idx) = w.vm_index(name) else { return Out::failure(format!("VM {name} not found")) };
+    let Some(idx) = w.vm_index(name) else {
+        return Out::failure(format!("VM {name} not found"));
+    };
     if !w.vms[idx].snapshots.is_empty() && !snapshots {
         return Out::failure(format!("VM {name} has snapshots"));
     }
@@ -327,13 +422,16 @@ pub fn delete_vm(w: &mut World, name: &str, snapshots: bool, keep_disks: bool) -
             continue;
         }
         let file = d.path.rsplit('/').next().unwrap_or("").to_owned();
-        w.volumes.retain(|v| v.name != file || !w_pool_path_matches(&w.pools, &v.pool, &d.path));
+        w.volumes
+            .retain(|v| v.name != file || !w_pool_path_matches(&w.pools, &v.pool, &d.path));
     }
     Out::success()
 }
 
 fn w_pool_path_matches(pools: &[crate::world::Pool], pool: &str, path: &str) -> bool {
-    pools.iter().any(|p| p.name == pool && path.starts_with(&format!("{}/", p.path)))
+    pools
+        .iter()
+        .any(|p| p.name == pool && path.starts_with(&format!("{}/", p.path)))
 }
 
 /// `DELETE /vms/<name>` (§6.4): `Kconfig()` comes before the body.
@@ -341,7 +439,8 @@ pub fn delete(c: &mut Call<'_>) -> Handled {
     c.guard()?;
     c.backend()?;
     let data = c.data()?;
-    let flag = |d: &Data, k: &str| -> Result<bool, Out> { Ok(d.contains(k)? && pybool(&d.get(k)?)) };
+    let flag =
+        |d: &Data, k: &str| -> Result<bool, Out> { Ok(d.contains(k)? && pybool(&d.get(k)?)) };
     let snapshots = flag(&data, "snapshots")?;
     let keep_disks = flag(&data, "keep_disks")?;
     let name = c.param(0).to_owned();
@@ -360,30 +459,59 @@ pub fn update(c: &mut Call<'_>) -> Handled {
         return Ok(Out::Html(200, String::new()));
     }
     let w = &mut c.sim.world;
-    let Some(idx) = w.vm_index(&name) else { return Ok(Out::success()) };
+    let Some(idx) = w.vm_index(&name) else {
+        return Ok(Out::success());
+    };
     const KNOWN: &[&str] = &[
-        "dns", "ip", "cloudinit", "image", "memory", "numcpus", "autostart", "information", "iso", "flavor", "host",
-        "disks", "nets", "domain", "name", "start", "plan", "profile",
+        "dns",
+        "ip",
+        "cloudinit",
+        "image",
+        "memory",
+        "numcpus",
+        "autostart",
+        "information",
+        "iso",
+        "flavor",
+        "host",
+        "disks",
+        "nets",
+        "domain",
+        "name",
+        "start",
+        "plan",
+        "profile",
     ];
     for (k, v) in &params {
         let vm = &mut w.vms[idx];
         match k.as_str() {
             "numcpus" => match as_int(v) {
+                Some(n) if vm.power.is_active() => vm.pending_numcpus = Some(n),
                 Some(n) => vm.numcpus = n,
                 None => return Err(Out::exception()),
             },
             "memory" => {
-                let Some(n) = as_int(v) else { return Err(Out::exception()) };
+                let Some(n) = as_int(v) else {
+                    return Err(Out::exception());
+                };
                 // The test driver accepts memory changes without showing them;
                 // on kvm they apply from the next start.
                 if c.sim.options.memory_updates_visible {
-                    vm.memory = n;
+                    if vm.power.is_active() {
+                        vm.pending_memory = Some(n);
+                    } else {
+                        vm.memory = n;
+                    }
                 }
             }
             "autostart" => vm.autostart = pybool(v),
             "iso" => {
                 let s = text(v);
-                vm.iso = if s.is_empty() || s == "None" { None } else { Some(s) };
+                vm.iso = if s.is_empty() || s == "None" {
+                    None
+                } else {
+                    Some(s)
+                };
             }
             "information" => {
                 vm.meta.insert("information".into(), v.clone());
@@ -411,7 +539,9 @@ pub fn start(c: &mut Call<'_>) -> Handled {
     c.backend()?;
     let name = c.param(0).to_owned();
     let w = &mut c.sim.world;
-    let Some(idx) = w.vm_index(&name) else { return Ok(Out::failure(format!("VM {name} not found"))) };
+    let Some(idx) = w.vm_index(&name) else {
+        return Ok(Out::failure(format!("VM {name} not found")));
+    };
     match w.vms[idx].power {
         Power::Running => {}
         Power::Paused => w.vms[idx].power = Power::Running,
@@ -426,7 +556,9 @@ pub fn stop(c: &mut Call<'_>) -> Handled {
     c.backend()?;
     let name = c.param(0).to_owned();
     let w = &mut c.sim.world;
-    let Some(vm) = w.vm_mut(&name) else { return Ok(Out::failure(format!("VM {name} not found"))) };
+    let Some(vm) = w.vm_mut(&name) else {
+        return Ok(Out::failure(format!("VM {name} not found")));
+    };
     vm.power = Power::Off;
     vm.domain_id = None;
     Ok(Out::success())
@@ -439,7 +571,10 @@ pub fn disk_add(c: &mut Call<'_>) -> Handled {
     c.backend()?;
     let size_v = data.get("size")?;
     let size: i64 = match &size_v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)).ok_or_else(Out::exception)?,
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .ok_or_else(Out::exception)?,
         Value::String(s) => s.trim().parse().map_err(|_| Out::exception())?,
         Value::Bool(b) => i64::from(*b),
         _ => return Err(Out::exception()),
@@ -450,16 +585,29 @@ pub fn disk_add(c: &mut Call<'_>) -> Handled {
     }
     let name = c.param(0).to_owned();
     let w = &mut c.sim.world;
-    let Some(idx) = w.vm_index(&name) else { return Ok(Out::failure(format!("VM {name} not found"))) };
+    let Some(idx) = w.vm_index(&name) else {
+        return Ok(Out::failure(format!("VM {name} not found")));
+    };
     let pool_name = text(&pool_v);
-    let Some(pool) = w.pool(&pool_name).cloned() else { return Ok(Out::failure(format!("Pool {pool_name} not found"))) };
+    let Some(pool) = w.pool(&pool_name).cloned() else {
+        return Ok(Out::failure(format!("Pool {pool_name} not found")));
+    };
     let mut i = w.vms[idx].disks.len();
-    while w.volumes.iter().any(|v| v.pool == pool.name && v.name == format!("{name}_{i}.img")) {
+    while w
+        .volumes
+        .iter()
+        .any(|v| v.pool == pool.name && v.name == format!("{name}_{i}.img"))
+    {
         i += 1;
     }
     let file = format!("{name}_{i}.img");
     w.put_volume(&pool.name, &file, size as f64);
-    w.vms[idx].disks.push(Disk { size: json!(size), bus: "virtio".into(), format: "qcow2".into(), path: format!("{}/{file}", pool.path) });
+    w.vms[idx].disks.push(Disk {
+        size: json!(size),
+        bus: "virtio".into(),
+        format: "qcow2".into(),
+        path: format!("{}/{file}", pool.path),
+    });
     Ok(Out::success())
 }
 
@@ -471,13 +619,21 @@ pub fn disk_delete(c: &mut Call<'_>) -> Handled {
     let disk = text(&data.get("disk")?);
     let name = c.param(0).to_owned();
     let w = &mut c.sim.world;
-    let Some(idx) = w.vm_index(&name) else { return Ok(Out::failure(format!("VM {name} not found"))) };
-    let pos = w.vms[idx].disks.iter().position(|d| d.path.rsplit('/').next() == Some(disk.as_str()) || d.path == disk);
-    let Some(pos) = pos else { return Ok(Out::failure(format!("Disk {disk} not found in {name}"))) };
+    let Some(idx) = w.vm_index(&name) else {
+        return Ok(Out::failure(format!("VM {name} not found")));
+    };
+    let pos = w.vms[idx]
+        .disks
+        .iter()
+        .position(|d| d.path.rsplit('/').next() == Some(disk.as_str()) || d.path == disk);
+    let Some(pos) = pos else {
+        return Ok(Out::failure(format!("Disk {disk} not found in {name}")));
+    };
     let d = w.vms[idx].disks.remove(pos);
     let file = d.path.rsplit('/').next().unwrap_or("").to_owned();
     let pools = w.pools.clone();
-    w.volumes.retain(|v| !(v.name == file && w_pool_path_matches(&pools, &v.pool, &d.path)));
+    w.volumes
+        .retain(|v| !(v.name == file && w_pool_path_matches(&pools, &v.pool, &d.path)));
     Ok(Out::success())
 }
 
@@ -489,7 +645,9 @@ pub fn nic_add(c: &mut Call<'_>) -> Handled {
     let network = text(&data.get("network")?);
     let name = c.param(0).to_owned();
     let w = &mut c.sim.world;
-    let Some(idx) = w.vm_index(&name) else { return Ok(Out::failure(format!("VM {name} not found"))) };
+    let Some(idx) = w.vm_index(&name) else {
+        return Ok(Out::failure(format!("VM {name} not found")));
+    };
     let kind = if w.network(&network).is_some() {
         "routed"
     } else if w.host_ifaces.iter().any(|i| i.name == network && i.bridge) {
@@ -498,7 +656,11 @@ pub fn nic_add(c: &mut Call<'_>) -> Handled {
         return Ok(Out::failure(format!("Network {network} not found")));
     };
     let mac = w.new_mac();
-    w.vms[idx].nics.push(Nic { mac, net: network, kind: kind.into() });
+    w.vms[idx].nics.push(Nic {
+        mac,
+        net: network,
+        kind: kind.into(),
+    });
     Ok(Out::success())
 }
 
@@ -510,9 +672,16 @@ pub fn nic_delete(c: &mut Call<'_>) -> Handled {
     let nic = text(&data.get("nic")?);
     let name = c.param(0).to_owned();
     let w = &mut c.sim.world;
-    let Some(idx) = w.vm_index(&name) else { return Ok(Out::failure(format!("VM {name} not found"))) };
-    let pos = nic.strip_prefix("eth").and_then(|n| n.parse::<usize>().ok()).filter(|p| *p < w.vms[idx].nics.len());
-    let Some(pos) = pos else { return Ok(Out::failure(format!("Interface {nic} not found"))) };
+    let Some(idx) = w.vm_index(&name) else {
+        return Ok(Out::failure(format!("VM {name} not found")));
+    };
+    let pos = nic
+        .strip_prefix("eth")
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|p| *p < w.vms[idx].nics.len());
+    let Some(pos) = pos else {
+        return Ok(Out::failure(format!("Interface {nic} not found")));
+    };
     w.vms[idx].nics.remove(pos);
     Ok(Out::success())
 }
@@ -558,7 +727,10 @@ pub fn snapshot_create(c: &mut Call<'_>) -> Handled {
     for s in &mut vm.snapshots {
         s.current = false;
     }
-    vm.snapshots.push(Snapshot { name: snap, current: true });
+    vm.snapshots.push(Snapshot {
+        name: snap,
+        current: true,
+    });
     Ok(Out::success())
 }
 

@@ -17,7 +17,10 @@ impl Clock {
     #[must_use]
     pub fn new(start: Option<f64>) -> Self {
         let base = start.unwrap_or_else(wall_now);
-        Self { base, since: Some(Instant::now()) }
+        Self {
+            base,
+            since: Some(Instant::now()),
+        }
     }
 
     /// Current simulated time, Unix seconds.
@@ -65,7 +68,9 @@ impl Clock {
 }
 
 fn wall_now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Civil date-time fields of a Unix time (UTC).
@@ -119,7 +124,9 @@ pub fn civil(t: f64) -> Civil {
 #[must_use]
 pub fn http_date(t: f64) -> String {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let c = civil(t);
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
@@ -138,14 +145,20 @@ pub fn http_date(t: f64) -> String {
 #[must_use]
 pub fn creation_date(t: f64) -> String {
     let c = civil(t);
-    format!("{:02}-{:02}-{} {:02}:{:02}", c.day, c.month, c.year, c.hour, c.minute)
+    format!(
+        "{:02}-{:02}-{} {:02}:{:02}",
+        c.day, c.month, c.year, c.hour, c.minute
+    )
 }
 
 /// ISO-8601 UTC (`2026-11-21T13:42:51Z`) for the control API.
 #[must_use]
 pub fn iso8601(t: f64) -> String {
     let c = civil(t);
-    format!("{}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.year, c.month, c.day, c.hour, c.minute, c.second)
+    format!(
+        "{}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
+    )
 }
 
 #[cfg(test)]

@@ -20,7 +20,11 @@ fn bad(msg: impl Into<String>) -> Reply {
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Reply> {
-    let text = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
+    let text = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
     serde_json::from_slice(text).map_err(|e| bad(format!("invalid JSON body: {e}")))
 }
 
@@ -130,9 +134,15 @@ pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
             let preset = b.preset.unwrap_or(sim.preset);
             let seed = b.seed.unwrap_or(sim.world.seed);
             let options = Options {
-                seed_images: b.seed_images.unwrap_or_else(|| sim.preset_options.seed_images.clone()),
-                profiles_yaml: b.profiles_yaml.or_else(|| sim.preset_options.profiles_yaml.clone()),
-                kubeprofiles_yaml: b.kubeprofiles_yaml.or_else(|| sim.preset_options.kubeprofiles_yaml.clone()),
+                seed_images: b
+                    .seed_images
+                    .unwrap_or_else(|| sim.preset_options.seed_images.clone()),
+                profiles_yaml: b
+                    .profiles_yaml
+                    .or_else(|| sim.preset_options.profiles_yaml.clone()),
+                kubeprofiles_yaml: b
+                    .kubeprofiles_yaml
+                    .or_else(|| sim.preset_options.kubeprofiles_yaml.clone()),
             };
             let set = b.transitions.unwrap_or(sim.transitions.set);
             let flavour = b.flavour.unwrap_or(sim.world.flavour);
@@ -204,7 +214,9 @@ pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
         ("GET", "/_sim/transitions") => (200, json!(sim.transitions)),
         ("POST", "/_sim/transitions") => match parse::<TransitionsBody>(body) {
             Ok(b) => {
-                let mut t = b.set.map_or_else(|| sim.transitions.clone(), TransitionConfig::for_set);
+                let mut t = b
+                    .set
+                    .map_or_else(|| sim.transitions.clone(), TransitionConfig::for_set);
                 if let Some(v) = b.stage_delay_seconds {
                     if !v.is_finite() || v < 0.0 {
                         return bad("stage_delay_seconds must be >= 0");
@@ -289,12 +301,28 @@ pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
                 return fault_item(sim, &m, id, body);
             }
             let known = [
-                "/_sim/reset", "/_sim/seed", "/_sim/state", "/_sim/clock", "/_sim/clock/pause", "/_sim/clock/resume",
-                "/_sim/clock/advance", "/_sim/backend", "/_sim/readonly", "/_sim/serial", "/_sim/flavour",
-                "/_sim/transitions", "/_sim/host", "/_sim/effects", "/_sim/faults", "/_sim/populate",
+                "/_sim/reset",
+                "/_sim/seed",
+                "/_sim/state",
+                "/_sim/clock",
+                "/_sim/clock/pause",
+                "/_sim/clock/resume",
+                "/_sim/clock/advance",
+                "/_sim/backend",
+                "/_sim/readonly",
+                "/_sim/serial",
+                "/_sim/flavour",
+                "/_sim/transitions",
+                "/_sim/host",
+                "/_sim/effects",
+                "/_sim/faults",
+                "/_sim/populate",
             ];
             if known.contains(&path) {
-                (405, json!({"error": format!("method {method} not allowed on {path}")}))
+                (
+                    405,
+                    json!({"error": format!("method {method} not allowed on {path}")}),
+                )
             } else {
                 (404, json!({"error": format!("no control route {path}")}))
             }
@@ -303,7 +331,9 @@ pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
 }
 
 fn fault_item(sim: &mut Sim, method: &str, id: &str, body: &[u8]) -> Reply {
-    let Ok(id) = id.parse::<u64>() else { return (404, json!({"error": format!("no fault {id}")})) };
+    let Ok(id) = id.parse::<u64>() else {
+        return (404, json!({"error": format!("no fault {id}")}));
+    };
     let Some(pos) = sim.faults.rules.iter().position(|r| r.id == id) else {
         return (404, json!({"error": format!("no fault {id}")}));
     };
@@ -338,7 +368,10 @@ fn fault_item(sim: &mut Sim, method: &str, id: &str, body: &[u8]) -> Reply {
             sim.faults.rules[pos] = rule;
             (200, json!(sim.faults.rules[pos]))
         }
-        _ => (405, json!({"error": format!("method {method} not allowed on /_sim/faults/{id}")})),
+        _ => (
+            405,
+            json!({"error": format!("method {method} not allowed on /_sim/faults/{id}")}),
+        ),
     }
 }
 
@@ -393,7 +426,13 @@ fn state(sim: &Sim) -> Value {
 }
 
 fn plan_names(sim: &Sim) -> Vec<String> {
-    let mut plans: Vec<String> = sim.world.vms.iter().map(|v| v.plan().to_owned()).filter(|p| !p.is_empty()).collect();
+    let mut plans: Vec<String> = sim
+        .world
+        .vms
+        .iter()
+        .map(|v| v.plan().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect();
     plans.sort();
     plans.dedup();
     plans
@@ -516,7 +555,12 @@ fn populate(sim: &mut Sim, body: &[u8], now: f64) -> Reply {
     };
     let mut counts = json!({"vms": 0, "networks": 0, "pools": 0, "volumes": 0, "clusters": 0});
     for p in b.pools {
-        let pool = Pool { name: p.name.clone(), path: p.path, kind: p.kind.unwrap_or_else(|| "dir".into()), capacity_gib: p.capacity_gib.unwrap_or(100.0) };
+        let pool = Pool {
+            name: p.name.clone(),
+            path: p.path,
+            kind: p.kind.unwrap_or_else(|| "dir".into()),
+            capacity_gib: p.capacity_gib.unwrap_or(100.0),
+        };
         match sim.world.pools.iter_mut().find(|x| x.name == p.name) {
             Some(x) => *x = pool,
             None => sim.world.pools.push(pool),
@@ -548,7 +592,8 @@ fn populate(sim: &mut Sim, body: &[u8], now: f64) -> Reply {
         if sim.world.pool(&v.pool).is_none() {
             return bad(format!("volume {}: unknown pool {}", v.name, v.pool));
         }
-        sim.world.put_volume(&v.pool, &v.name, v.size_gib.unwrap_or(1.0));
+        sim.world
+            .put_volume(&v.pool, &v.name, v.size_gib.unwrap_or(1.0));
         counts["volumes"] = json!(counts["volumes"].as_u64().unwrap_or(0) + 1);
     }
     for spec in b.vms {
@@ -574,9 +619,19 @@ fn populate(sim: &mut Sim, body: &[u8], now: f64) -> Reply {
             None | Some(Value::Null) | Some(Value::Bool(false)) => None,
             Some(Value::Bool(true)) => Some(super::kubeconfig_yaml(&c.name, "127.0.0.1")),
             Some(Value::String(s)) => Some(s),
-            Some(_) => return bad(format!("cluster {}: kubeconfig must be a string or a boolean", c.name)),
+            Some(_) => {
+                return bad(format!(
+                    "cluster {}: kubeconfig must be a string or a boolean",
+                    c.name
+                ));
+            }
         };
-        let dir = ClusterDir { name: c.name.clone(), params: c.parameters, kubeconfig_mtime: kubeconfig.as_ref().map(|_| now), kubeconfig };
+        let dir = ClusterDir {
+            name: c.name.clone(),
+            params: c.parameters,
+            kubeconfig_mtime: kubeconfig.as_ref().map(|_| now),
+            kubeconfig,
+        };
         match sim.world.clusters.iter_mut().find(|x| x.name == c.name) {
             Some(x) => *x = dir,
             None => sim.world.clusters.push(dir),
@@ -605,22 +660,46 @@ fn vm_from_spec(sim: &mut Sim, s: VmSpec, now: f64) -> Result<Vm, Reply> {
         let (net, mac, kind) = match n {
             Value::String(net) => (net, None, None),
             Value::Object(o) => (
-                o.get("net").or_else(|| o.get("name")).and_then(Value::as_str).unwrap_or("default").to_owned(),
+                o.get("net")
+                    .or_else(|| o.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("default")
+                    .to_owned(),
                 o.get("mac").and_then(Value::as_str).map(str::to_owned),
                 o.get("type").and_then(Value::as_str).map(str::to_owned),
             ),
-            _ => return Err(bad(format!("vm {}: nets entries are names or objects", s.name))),
+            _ => {
+                return Err(bad(format!(
+                    "vm {}: nets entries are names or objects",
+                    s.name
+                )));
+            }
         };
         let mac = mac.unwrap_or_else(|| sim.world.new_mac());
-        vm.nics.push(Nic { mac, net, kind: kind.unwrap_or_else(|| "routed".into()) });
+        vm.nics.push(Nic {
+            mac,
+            net,
+            kind: kind.unwrap_or_else(|| "routed".into()),
+        });
     }
     let pool = sim.world.default_pool();
-    let pool_path = sim.world.pool(&pool).map_or_else(|| format!("/{pool}"), |p| p.path.clone());
+    let pool_path = sim
+        .world
+        .pool(&pool)
+        .map_or_else(|| format!("/{pool}"), |p| p.path.clone());
     for (i, d) in s.disks.into_iter().enumerate() {
         let (size, path) = match d {
             Value::Number(n) => (json!(n), None),
-            Value::Object(o) => (o.get("size").cloned().unwrap_or(json!(10)), o.get("path").and_then(Value::as_str).map(str::to_owned)),
-            _ => return Err(bad(format!("vm {}: disks entries are sizes or objects", s.name))),
+            Value::Object(o) => (
+                o.get("size").cloned().unwrap_or(json!(10)),
+                o.get("path").and_then(Value::as_str).map(str::to_owned),
+            ),
+            _ => {
+                return Err(bad(format!(
+                    "vm {}: disks entries are sizes or objects",
+                    s.name
+                )));
+            }
         };
         vm.disks.push(Disk {
             size,
@@ -631,19 +710,34 @@ fn vm_from_spec(sim: &mut Sim, s: VmSpec, now: f64) -> Result<Vm, Reply> {
     }
     let n = s.snapshots.len();
     for (i, name) in s.snapshots.into_iter().enumerate() {
-        vm.snapshots.push(Snapshot { name, current: i + 1 == n });
+        vm.snapshots.push(Snapshot {
+            name,
+            current: i + 1 == n,
+        });
     }
     if s.kcli_metadata {
         if let Some(img) = s.image {
             vm.meta.insert("image".into(), json!(img));
         }
-        vm.meta.insert("plan".into(), json!(s.plan.unwrap_or_else(|| "kvirt".into())));
-        vm.meta.insert("profile".into(), json!(s.profile.unwrap_or_else(|| "kvirt".into())));
+        vm.meta.insert(
+            "plan".into(),
+            json!(s.plan.unwrap_or_else(|| "kvirt".into())),
+        );
+        vm.meta.insert(
+            "profile".into(),
+            json!(s.profile.unwrap_or_else(|| "kvirt".into())),
+        );
         if let (Some(k), Some(t)) = (s.kube, s.kubetype) {
             vm.meta.insert("kube".into(), json!(k));
             vm.meta.insert("kubetype".into(), json!(t));
         }
-        vm.meta.insert("creationdate".into(), json!(s.creationdate.unwrap_or_else(|| super::clock::creation_date(now))));
+        vm.meta.insert(
+            "creationdate".into(),
+            json!(
+                s.creationdate
+                    .unwrap_or_else(|| super::clock::creation_date(now))
+            ),
+        );
     }
     for (k, v) in s.metadata {
         vm.meta.insert(k, v);

@@ -129,9 +129,15 @@ impl FaultRule {
 
     fn matches(&self, method: &str, path: &str, name: Option<&str>) -> bool {
         self.enabled
-            && self.method.as_deref().is_none_or(|m| glob(&m.to_ascii_uppercase(), &method.to_ascii_uppercase()))
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| glob(&m.to_ascii_uppercase(), &method.to_ascii_uppercase()))
             && self.path.as_deref().is_none_or(|p| glob(p, path))
-            && self.name.as_deref().is_none_or(|n| name.is_some_and(|x| glob(n, x)))
+            && self
+                .name
+                .as_deref()
+                .is_none_or(|n| name.is_some_and(|x| glob(n, x)))
     }
 }
 
@@ -156,7 +162,13 @@ impl Faults {
 
     /// The first rule that fires for this request, counting hits. `draw`
     /// yields uniform numbers in `[0, 1)` for the probability check.
-    pub fn check(&mut self, method: &str, path: &str, name: Option<&str>, mut draw: impl FnMut() -> f64) -> Option<FaultRule> {
+    pub fn check(
+        &mut self,
+        method: &str,
+        path: &str,
+        name: Option<&str>,
+        mut draw: impl FnMut() -> f64,
+    ) -> Option<FaultRule> {
         for rule in &mut self.rules {
             if !rule.matches(method, path, name) {
                 continue;
@@ -214,12 +226,25 @@ pub struct LatencyRule {
 impl Effects {
     /// Total delay for a request, ms; `draw(n)` yields a uniform value in `0..n`.
     pub fn delay_ms(&self, method: &str, path: &str, mut draw: impl FnMut(u64) -> u64) -> u64 {
-        let mut total = self.latency_ms + if self.jitter_ms > 0 { draw(self.jitter_ms + 1) } else { 0 };
+        let mut total = self.latency_ms
+            + if self.jitter_ms > 0 {
+                draw(self.jitter_ms + 1)
+            } else {
+                0
+            };
         for r in &self.rules {
-            let m = r.method.as_deref().is_none_or(|g| glob(&g.to_ascii_uppercase(), &method.to_ascii_uppercase()));
+            let m = r
+                .method
+                .as_deref()
+                .is_none_or(|g| glob(&g.to_ascii_uppercase(), &method.to_ascii_uppercase()));
             let p = r.path.as_deref().is_none_or(|g| glob(g, path));
             if m && p {
-                total += r.latency_ms + if r.jitter_ms > 0 { draw(r.jitter_ms + 1) } else { 0 };
+                total += r.latency_ms
+                    + if r.jitter_ms > 0 {
+                        draw(r.jitter_ms + 1)
+                    } else {
+                        0
+                    };
             }
         }
         total
@@ -280,14 +305,19 @@ mod tests {
             skip_count: 1,
             max_count: Some(2),
             enabled: true,
-            response: Some(FaultResponse { shape: Some("E4".into()), ..FaultResponse::default() }),
+            response: Some(FaultResponse {
+                shape: Some("E4".into()),
+                ..FaultResponse::default()
+            }),
             transport: None,
             delay_ms: 0,
             hang_seconds: None,
             hits: 0,
             fired: 0,
         });
-        let fired: Vec<bool> = (0..5).map(|_| f.check("GET", "/vms", None, || 0.0).is_some()).collect();
+        let fired: Vec<bool> = (0..5)
+            .map(|_| f.check("GET", "/vms", None, || 0.0).is_some())
+            .collect();
         assert_eq!(fired, vec![false, true, true, false, false]);
         assert_eq!(f.rules[0].hits, 5);
         assert_eq!(f.rules[0].fired, 2);

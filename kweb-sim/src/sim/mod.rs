@@ -54,7 +54,13 @@ pub struct HostOptions {
 
 impl Default for HostOptions {
     fn default() -> Self {
-        Self { internet: false, cloudinit_iso: IsoMode::Ok, memory_updates_visible: false, create_pool_dirs: false, pull_secret: None }
+        Self {
+            internet: false,
+            cloudinit_iso: IsoMode::Ok,
+            memory_updates_visible: false,
+            create_pool_dirs: false,
+            pull_secret: None,
+        }
     }
 }
 
@@ -92,7 +98,13 @@ pub struct Sim {
 impl Sim {
     /// A fresh simulator.
     #[must_use]
-    pub fn new(preset: Preset, seed: u64, options: Options, set: TransitionSet, start: Option<f64>) -> Self {
+    pub fn new(
+        preset: Preset,
+        seed: u64,
+        options: Options,
+        set: TransitionSet,
+        start: Option<f64>,
+    ) -> Self {
         let world = presets::build(preset, seed, &options);
         let clock = Clock::new(start);
         let started_at = clock.now();
@@ -119,10 +131,22 @@ impl Sim {
     fn apply_preset_options(&mut self) {
         self.options.internet = self.preset == Preset::Homelab;
         self.options.memory_updates_visible = self.preset != Preset::Testdriver;
+        self.options.cloudinit_iso = if self.preset == Preset::Testdriver {
+            IsoMode::Unsupported
+        } else {
+            IsoMode::Ok
+        };
     }
 
     /// Back to a preset: clears faults, effects, jobs, counters (§15).
-    pub fn reset(&mut self, preset: Preset, seed: u64, options: Options, set: TransitionSet, flavour: Flavour) {
+    pub fn reset(
+        &mut self,
+        preset: Preset,
+        seed: u64,
+        options: Options,
+        set: TransitionSet,
+        flavour: Flavour,
+    ) {
         let readonly = self.world.readonly;
         self.world = presets::build(preset, seed, &options);
         self.world.flavour = flavour;
@@ -142,7 +166,10 @@ impl Sim {
     pub fn count_read(&mut self, route: &str) {
         *self.reads.entry(route.to_owned()).or_insert(0) += 1;
         for job in &mut self.jobs {
-            if let Due::Reads { route: r, remaining } = &mut job.due
+            if let Due::Reads {
+                route: r,
+                remaining,
+            } = &mut job.due
                 && r == route
             {
                 *remaining = remaining.saturating_sub(1);
@@ -153,21 +180,49 @@ impl Sim {
     /// The delay before the next stage (seconds), with seeded jitter.
     fn next_due(&mut self, from: f64) -> Due {
         if let Some(n) = self.transitions.after_reads {
-            return Due::Reads { route: self.transitions.reads_route.clone(), remaining: n };
+            return Due::Reads {
+                route: self.transitions.reads_route.clone(),
+                remaining: n,
+            };
         }
         let jitter = self.transitions.jitter_seconds;
-        let j = if jitter > 0.0 { self.world.draw(1_000_000) as f64 / 1_000_000.0 * jitter } else { 0.0 };
+        let j = if jitter > 0.0 {
+            self.world.draw(1_000_000) as f64 / 1_000_000.0 * jitter
+        } else {
+            0.0
+        };
         Due::At(from + self.transitions.stage_delay_seconds.max(0.0) + j)
     }
 
     /// Starts a cluster thread (`POST /kubes` after its checks, §8.1).
-    pub fn start_cluster(&mut self, cluster: &str, kubetype: &str, params: Map<String, Value>, now: f64) {
+    pub fn start_cluster(
+        &mut self,
+        cluster: &str,
+        kubetype: &str,
+        params: Map<String, Value>,
+        now: f64,
+    ) {
         let dir_exists = self.world.cluster(cluster).is_some();
-        let image = params.get("image").and_then(Value::as_str).map_or_else(|| default_image(kubetype), str::to_owned);
-        let image_present = self.world.volumes.iter().any(|v| v.name == image) || self.options.internet;
-        let (pending, failed) = transitions::plan_stages(&self.transitions, kubetype, &params, dir_exists, image_present);
-        self.jobs.retain(|j| j.cluster != cluster || !j.pending.is_empty());
-        let due = if self.transitions.after_reads.is_some() { self.next_due(now) } else { Due::At(now) };
+        let image = params
+            .get("image")
+            .and_then(Value::as_str)
+            .map_or_else(|| default_image(kubetype), str::to_owned);
+        let image_present =
+            self.world.volumes.iter().any(|v| v.name == image) || self.options.internet;
+        let (pending, failed) = transitions::plan_stages(
+            &self.transitions,
+            kubetype,
+            &params,
+            dir_exists,
+            image_present,
+        );
+        self.jobs
+            .retain(|j| j.cluster != cluster || !j.pending.is_empty());
+        let due = if self.transitions.after_reads.is_some() {
+            self.next_due(now)
+        } else {
+            Due::At(now)
+        };
         self.jobs.push(ClusterJob {
             cluster: cluster.to_owned(),
             kubetype: kubetype.to_owned(),
@@ -243,7 +298,12 @@ impl Sim {
 
     fn ensure_dir(&mut self, c: &str) {
         if self.world.cluster(c).is_none() {
-            self.world.clusters.push(ClusterDir { name: c.to_owned(), params: None, kubeconfig: None, kubeconfig_mtime: None });
+            self.world.clusters.push(ClusterDir {
+                name: c.to_owned(),
+                params: None,
+                kubeconfig: None,
+                kubeconfig_mtime: None,
+            });
         }
     }
 
@@ -264,8 +324,17 @@ impl Sim {
         p.insert("client".into(), json!(self.world.default_client));
         p.insert("cluster".into(), json!(c));
         p.insert("kubetype".into(), json!(job.kubetype));
-        p.insert("image".into(), job.params.get("image").cloned().unwrap_or_else(|| json!(default_image(&job.kubetype))));
-        p.insert("plan".into(), job.params.get("plan").cloned().unwrap_or_else(|| json!(c)));
+        p.insert(
+            "image".into(),
+            job.params
+                .get("image")
+                .cloned()
+                .unwrap_or_else(|| json!(default_image(&job.kubetype))),
+        );
+        p.insert(
+            "plan".into(),
+            job.params.get("plan").cloned().unwrap_or_else(|| json!(c)),
+        );
         p.insert("first_ip".into(), json!(api));
         p.insert("api_ip".into(), json!(api));
         for (k, v) in &job.params {
@@ -281,20 +350,34 @@ impl Sim {
             return;
         }
         let p = &job.params;
-        let role = if name.contains("-worker-") { "worker" } else { "ctlplane" };
+        let role = if name.contains("-worker-") {
+            "worker"
+        } else {
+            "ctlplane"
+        };
         let mut s = Map::new();
-        let image = p.get("image").and_then(Value::as_str).map_or_else(|| default_image(&job.kubetype), str::to_owned);
+        let image = p
+            .get("image")
+            .and_then(Value::as_str)
+            .map_or_else(|| default_image(&job.kubetype), str::to_owned);
         if !self.world.volumes.iter().any(|v| v.name == image) {
             let pool = self.world.default_pool();
             self.world.put_volume(&pool, &image, 10.0);
         }
         s.insert("image".into(), json!(image));
         let pick = |k: &str, d: Value| {
-            p.get(&format!("{role}_{k}")).filter(|v| !v.is_null()).or_else(|| p.get(k).filter(|v| !v.is_null())).cloned().unwrap_or(d)
+            p.get(&format!("{role}_{k}"))
+                .filter(|v| !v.is_null())
+                .or_else(|| p.get(k).filter(|v| !v.is_null()))
+                .cloned()
+                .unwrap_or(d)
         };
         s.insert("numcpus".into(), pick("numcpus", json!(2)));
         s.insert("memory".into(), pick("memory", json!(1024)));
-        s.insert("disks".into(), json!([p.get("disk_size").cloned().unwrap_or(json!(10))]));
+        s.insert(
+            "disks".into(),
+            json!([p.get("disk_size").cloned().unwrap_or(json!(10))]),
+        );
         let nets = match p.get("network") {
             Some(Value::String(n)) => json!([n]),
             _ => json!(["default"]),
@@ -304,14 +387,17 @@ impl Sim {
         s.insert("kubetype".into(), json!(job.kubetype));
         s.insert("cloudinit".into(), json!(false));
         s.insert("start".into(), json!(running));
-        let plan = p.get("plan").and_then(Value::as_str).unwrap_or(&job.cluster).to_owned();
-        if let Built::Created = build_vm(self, at, name, "kvirt", &s, &plan) {
-            if let Some(vm) = self.world.vm_mut(name)
-                && !running
-            {
-                vm.power = Power::Off;
-                vm.domain_id = None;
-            }
+        let plan = p
+            .get("plan")
+            .and_then(Value::as_str)
+            .unwrap_or(&job.cluster)
+            .to_owned();
+        if let Built::Created = build_vm(self, at, name, "kvirt", &s, &plan)
+            && let Some(vm) = self.world.vm_mut(name)
+            && !running
+        {
+            vm.power = Power::Off;
+            vm.domain_id = None;
         }
     }
 
@@ -319,7 +405,10 @@ impl Sim {
     #[must_use]
     pub fn kubeconfig(&self, c: &str) -> Option<(&str, f64)> {
         let dir = self.world.cluster(c)?;
-        Some((dir.kubeconfig.as_deref()?, dir.kubeconfig_mtime.unwrap_or(0.0)))
+        Some((
+            dir.kubeconfig.as_deref()?,
+            dir.kubeconfig_mtime.unwrap_or(0.0),
+        ))
     }
 }
 

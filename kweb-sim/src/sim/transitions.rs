@@ -98,7 +98,11 @@ impl TransitionConfig {
     pub fn for_set(set: TransitionSet) -> Self {
         Self {
             set,
-            stage_delay_seconds: if set == TransitionSet::Complete { 1.0 } else { 0.0 },
+            stage_delay_seconds: if set == TransitionSet::Complete {
+                1.0
+            } else {
+                0.0
+            },
             jitter_seconds: 0.0,
             after_reads: None,
             reads_route: "GET /kubes".into(),
@@ -145,34 +149,73 @@ pub fn plan_stages(
         TransitionSet::Testdriver => match kubetype {
             "k3s" => {
                 if !image_present {
-                    return (vec![Stage::Directory], Some("image download failed (offline)".into()));
+                    return (
+                        vec![Stage::Directory],
+                        Some("image download failed (offline)".into()),
+                    );
                 }
-                let cloudinit = params.get("cloudinit").is_none_or(crate::http::pyjson::truthy);
+                let cloudinit = params
+                    .get("cloudinit")
+                    .is_none_or(crate::http::pyjson::truthy);
                 if cloudinit {
                     return (
                         vec![Stage::Directory, Stage::BootstrapDown],
                         Some("cloud-init ISO upload unsupported by the test driver".into()),
                     );
                 }
-                vec![Stage::Directory, Stage::Bootstrap, Stage::Parameters, Stage::Nodes, Stage::Done]
+                vec![
+                    Stage::Directory,
+                    Stage::Bootstrap,
+                    Stage::Parameters,
+                    Stage::Nodes,
+                    Stage::Done,
+                ]
             }
             "generic" if config.ssh_key => {
-                vec![Stage::Directory, Stage::Bootstrap, Stage::Parameters, Stage::Nodes, Stage::Done]
+                vec![
+                    Stage::Directory,
+                    Stage::Bootstrap,
+                    Stage::Parameters,
+                    Stage::Nodes,
+                    Stage::Done,
+                ]
             }
             "generic" => return (Vec::new(), Some("No usable public key found".into())),
-            _ => return (Vec::new(), Some("installer downloads unavailable on the test driver".into())),
+            _ => {
+                return (
+                    Vec::new(),
+                    Some("installer downloads unavailable on the test driver".into()),
+                );
+            }
         },
         TransitionSet::Complete => match kubetype {
-            "generic" if !config.ssh_key => return (Vec::new(), Some("No usable public key found".into())),
-            "microshift" => vec![Stage::DirectoryWithParameters, Stage::Bootstrap, Stage::Kubeconfig, Stage::Done],
-            _ => vec![Stage::Directory, Stage::Bootstrap, Stage::Kubeconfig, Stage::Parameters, Stage::Nodes, Stage::Done],
+            "generic" if !config.ssh_key => {
+                return (Vec::new(), Some("No usable public key found".into()));
+            }
+            "microshift" => vec![
+                Stage::DirectoryWithParameters,
+                Stage::Bootstrap,
+                Stage::Kubeconfig,
+                Stage::Done,
+            ],
+            _ => vec![
+                Stage::Directory,
+                Stage::Bootstrap,
+                Stage::Kubeconfig,
+                Stage::Parameters,
+                Stage::Nodes,
+                Stage::Done,
+            ],
         },
     };
     if let Some(n) = config.fail_stage {
         let before = stages.len();
         stages.retain(|s| s.number() < n);
         if stages.len() != before {
-            return (stages, Some(format!("thread died at stage {n} (fault injected)")));
+            return (
+                stages,
+                Some(format!("thread died at stage {n} (fault injected)")),
+            );
         }
     }
     (stages, None)
@@ -191,7 +234,13 @@ mod tests {
     #[test]
     fn testdriver_k3s_without_cloudinit_never_gets_a_kubeconfig() {
         let cfg = TransitionConfig::for_set(TransitionSet::Testdriver);
-        let (stages, failed) = plan_stages(&cfg, "k3s", &params(json!({"cloudinit": false})), false, true);
+        let (stages, failed) = plan_stages(
+            &cfg,
+            "k3s",
+            &params(json!({"cloudinit": false})),
+            false,
+            true,
+        );
         assert!(!stages.contains(&Stage::Kubeconfig));
         assert!(stages.contains(&Stage::Done));
         assert!(failed.is_none());

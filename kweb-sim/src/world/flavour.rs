@@ -61,14 +61,19 @@ impl Power {
     /// Whether the domain counts as active (leases, `/host` counters).
     #[must_use]
     pub fn is_active(&self) -> bool {
-        matches!(self, Power::Running | Power::Paused | Power::Blocked | Power::Shuttingdown)
+        matches!(
+            self,
+            Power::Running | Power::Paused | Power::Blocked | Power::Shuttingdown
+        )
     }
 
     /// Parses a status word from any vocabulary (`up`, `running`, `ACTIVE`,
     /// `down`, `crashed`, ...); unknown words become [`Power::Raw`].
     #[must_use]
     pub fn from_word(word: Option<&str>) -> Self {
-        let Some(w) = word else { return Power::Raw(None) };
+        let Some(w) = word else {
+            return Power::Raw(None);
+        };
         match w.to_ascii_lowercase().as_str() {
             "up" | "running" | "active" => Power::Running,
             "down" | "off" | "stopped" | "shutoff" | "terminated" | "deallocated" => Power::Off,
@@ -190,7 +195,10 @@ mod tests {
         assert_eq!(Flavour::Kvm.status(&Power::Running), Value::from("up"));
         assert_eq!(Flavour::Kvm.status(&Power::Off), Value::from("down"));
         assert_eq!(Flavour::Kvm.status(&Power::Pmsuspended), Value::Null);
-        assert_eq!(Flavour::Vsphere.status(&Power::Paused), Value::from("suspended"));
+        assert_eq!(
+            Flavour::Vsphere.status(&Power::Paused),
+            Value::from("suspended")
+        );
         assert_eq!(Flavour::Kubevirt.status(&Power::Off), Value::from("down"));
     }
 }

@@ -62,7 +62,11 @@ impl Network {
     pub fn lease_base(&self) -> Option<u32> {
         let (net, _) = self.parsed()?;
         let base = u32::from(net);
-        Some(if self.dhcp { base.wrapping_add(2) } else { base.wrapping_add(1) })
+        Some(if self.dhcp {
+            base.wrapping_add(2)
+        } else {
+            base.wrapping_add(1)
+        })
     }
 }
 
@@ -75,7 +79,11 @@ pub fn parse_cidr(cidr: &str) -> Option<(Ipv4Addr, u8)> {
     if prefix > 32 {
         return None;
     }
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
     Some((Ipv4Addr::from(u32::from(ip) & mask), prefix))
 }
 
@@ -216,7 +224,11 @@ impl World {
             kubeprofiles: Map::new(),
             clusters: Vec::new(),
             next_domain_id: 1,
-            node: Node { hostname: "vm".into(), cpus: 8, memory_mib: 3072 },
+            node: Node {
+                hostname: "vm".into(),
+                cpus: 8,
+                memory_mib: 3072,
+            },
             flavour: Flavour::Kvm,
             readonly: false,
             reachable: true,
@@ -236,7 +248,9 @@ impl World {
     pub fn new_uuid(&mut self) -> String {
         let mut bytes = [0u8; 16];
         self.rng.fill_bytes(&mut bytes);
-        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
     }
 
     /// A libvirt-style MAC `52:54:00:xx:xx:xx`.
@@ -247,18 +261,40 @@ impl World {
 
     /// A uniform draw in `0..n` from the seeded generator.
     pub fn draw(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.rng.random_range(0..n) }
+        if n == 0 {
+            0
+        } else {
+            self.rng.random_range(0..n)
+        }
     }
 
     /// A random `<word>-<word>` name (§6.3).
     pub fn random_name(&mut self) -> String {
         const A: &[&str] = &[
-            "amazing", "brave", "calm", "daring", "eager", "fired", "gentle", "happy", "jolly", "keen", "lively",
-            "mighty", "nimble", "proud", "quiet", "rapid", "silent", "tender", "upbeat", "vivid", "witty", "zesty",
+            "amazing", "brave", "calm", "daring", "eager", "fired", "gentle", "happy", "jolly",
+            "keen", "lively", "mighty", "nimble", "proud", "quiet", "rapid", "silent", "tender",
+            "upbeat", "vivid", "witty", "zesty",
         ];
         const B: &[&str] = &[
-            "merletravis", "hopper", "lovelace", "turing", "knuth", "ritchie", "thompson", "torvalds", "hamilton",
-            "liskov", "dijkstra", "backus", "mccarthy", "wirth", "kay", "lamport", "perlman", "allen", "goldberg",
+            "merletravis",
+            "hopper",
+            "lovelace",
+            "turing",
+            "knuth",
+            "ritchie",
+            "thompson",
+            "torvalds",
+            "hamilton",
+            "liskov",
+            "dijkstra",
+            "backus",
+            "mccarthy",
+            "wirth",
+            "kay",
+            "lamport",
+            "perlman",
+            "allen",
+            "goldberg",
         ];
         let a = A[self.draw(A.len() as u64) as usize];
         let b = B[self.draw(B.len() as u64) as usize];
@@ -303,7 +339,9 @@ impl World {
     /// The default client's pool (kcli's default is `default`).
     #[must_use]
     pub fn default_pool(&self) -> String {
-        self.client().and_then(|c| c.pool.clone()).unwrap_or_else(|| "default".into())
+        self.client()
+            .and_then(|c| c.pool.clone())
+            .unwrap_or_else(|| "default".into())
     }
 
     /// Starts a VM: assigns the next domain id (ids are never reused, §11).
@@ -313,6 +351,12 @@ impl World {
         if let Some(vm) = self.vms.get_mut(idx) {
             vm.domain_id = Some(id);
             vm.power = Power::Running;
+            if let Some(n) = vm.pending_numcpus.take() {
+                vm.numcpus = n;
+            }
+            if let Some(m) = vm.pending_memory.take() {
+                vm.memory = m;
+            }
         }
     }
 
@@ -328,9 +372,13 @@ impl World {
         if nic.kind == "user" {
             return None;
         }
-        let offset = 20u32.wrapping_mul(d.saturating_sub(1)).wrapping_add(i as u32 + 1);
+        let offset = 20u32
+            .wrapping_mul(d.saturating_sub(1))
+            .wrapping_add(i as u32 + 1);
         match self.network(&nic.net) {
-            Some(net) if nic.kind == "routed" => Some(Ipv4Addr::from(net.lease_base()?.wrapping_add(offset))),
+            Some(net) if nic.kind == "routed" => {
+                Some(Ipv4Addr::from(net.lease_base()?.wrapping_add(offset)))
+            }
             _ => Some(Ipv4Addr::new(192, 168, 0, (i as u8).wrapping_add(1))),
         }
     }
@@ -343,7 +391,11 @@ impl World {
     /// Adds a volume (replacing one with the same pool and name).
     pub fn put_volume(&mut self, pool: &str, name: &str, size_gib: f64) {
         self.volumes.retain(|v| !(v.pool == pool && v.name == name));
-        self.volumes.push(Volume { pool: pool.into(), name: name.into(), size_gib });
+        self.volumes.push(Volume {
+            pool: pool.into(),
+            name: name.into(),
+            size_gib,
+        });
     }
 
     /// The cluster directory named `name`.
@@ -378,8 +430,16 @@ mod tests {
             dns: true,
         });
         let mut vm = Vm::new("vm13", "id".into());
-        vm.nics.push(Nic { mac: "m0".into(), net: "default".into(), kind: "routed".into() });
-        vm.nics.push(Nic { mac: "m1".into(), net: "net1".into(), kind: "routed".into() });
+        vm.nics.push(Nic {
+            mac: "m0".into(),
+            net: "default".into(),
+            kind: "routed".into(),
+        });
+        vm.nics.push(Nic {
+            mac: "m1".into(),
+            net: "net1".into(),
+            kind: "routed".into(),
+        });
         vm.domain_id = Some(18);
         vm.power = Power::Running;
         assert_eq!(w.nic_ip(&vm, 0), Some(Ipv4Addr::new(192, 168, 123, 87)));

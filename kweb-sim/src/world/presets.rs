@@ -101,7 +101,11 @@ fn testdriver(w: &mut World) {
     test.power = Power::Running;
     test.numcpus = 2;
     test.memory = 2048;
-    test.nics.push(Nic { mac: "aa:bb:cc:dd:ee:ff".into(), net: "default".into(), kind: "routed".into() });
+    test.nics.push(Nic {
+        mac: "aa:bb:cc:dd:ee:ff".into(),
+        net: "default".into(),
+        kind: "routed".into(),
+    });
     test.disks.push(super::Disk {
         size: json!("N/A"),
         bus: "virtio".into(),
@@ -112,8 +116,16 @@ fn testdriver(w: &mut World) {
     w.vms.push(test);
     w.next_domain_id = 2;
     w.networks.push(default_network());
-    w.host_ifaces.push(HostIface { name: "eth1".into(), bridge: false });
-    w.pools.push(Pool { name: "default-pool".into(), path: "/default-pool".into(), kind: "dir".into(), capacity_gib: 100.0 });
+    w.host_ifaces.push(HostIface {
+        name: "eth1".into(),
+        bridge: false,
+    });
+    w.pools.push(Pool {
+        name: "default-pool".into(),
+        path: "/default-pool".into(),
+        kind: "dir".into(),
+        capacity_gib: 100.0,
+    });
     w.clients.push(Client {
         name: "testlv".into(),
         kind: "kvm".into(),
@@ -132,7 +144,11 @@ fn testdriver(w: &mut World) {
     });
     w.default_client = "testlv".into();
     w.profiles = parse_profiles_yaml(TESTDRIVER_PROFILES_YML).unwrap_or_default();
-    w.node = super::Node { hostname: "vm".into(), cpus: 8, memory_mib: 3072 };
+    w.node = super::Node {
+        hostname: "vm".into(),
+        cpus: 8,
+        memory_mib: 3072,
+    };
 }
 
 const HOMELAB_PROFILES: &str = "\
@@ -195,8 +211,14 @@ nginx:
 
 fn homelab(w: &mut World) {
     w.networks.push(default_network());
-    w.host_ifaces.push(HostIface { name: "eno1".into(), bridge: false });
-    w.host_ifaces.push(HostIface { name: "br0".into(), bridge: true });
+    w.host_ifaces.push(HostIface {
+        name: "eno1".into(),
+        bridge: false,
+    });
+    w.host_ifaces.push(HostIface {
+        name: "br0".into(),
+        bridge: true,
+    });
     w.pools.push(Pool {
         name: "default".into(),
         path: "/var/lib/libvirt/images".into(),
@@ -224,14 +246,20 @@ fn homelab(w: &mut World) {
     });
     w.default_client = "local".into();
     w.profiles = parse_profiles_yaml(HOMELAB_PROFILES).unwrap_or_default();
-    w.node = super::Node { hostname: "homelab".into(), cpus: 16, memory_mib: 65536 };
+    w.node = super::Node {
+        hostname: "homelab".into(),
+        cpus: 16,
+        memory_mib: 65536,
+    };
     w.next_domain_id = 1;
 }
 
 /// The `/host` connection string of the default client.
 #[must_use]
 pub fn connection(w: &World) -> String {
-    w.client().and_then(|c| c.url.clone()).unwrap_or_else(|| "qemu:///system".into())
+    w.client()
+        .and_then(|c| c.url.clone())
+        .unwrap_or_else(|| "qemu:///system".into())
 }
 
 /// `config.yml` as kweb would rewrite it (for the state dump).

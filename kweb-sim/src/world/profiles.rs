@@ -22,7 +22,8 @@ pub fn parse_profiles_yaml(text: &str) -> Result<Map<String, Value>, String> {
     if text.trim().is_empty() {
         return Ok(Map::new());
     }
-    let v: Value = serde_yaml_ng::from_str(text).map_err(|e| format!("invalid profiles YAML: {e}"))?;
+    let v: Value =
+        serde_yaml_ng::from_str(text).map_err(|e| format!("invalid profiles YAML: {e}"))?;
     match v {
         Value::Object(m) => Ok(m),
         Value::Null => Ok(Map::new()),
@@ -35,7 +36,10 @@ pub fn parse_profiles_yaml(text: &str) -> Result<Map<String, Value>, String> {
 #[must_use]
 pub fn vm_defaults(world: &World) -> Map<String, Value> {
     let capture: Value = serde_json::from_str(VMPROFILES_CAPTURE).unwrap_or(Value::Null);
-    let mut d = capture["profiles"]["small"].as_object().cloned().unwrap_or_default();
+    let mut d = capture["profiles"]["small"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     d.insert("nets".into(), json!(["default"]));
     d.insert("numcpus".into(), json!(2));
     d.insert("memory".into(), json!(512));
@@ -43,9 +47,23 @@ pub fn vm_defaults(world: &World) -> Map<String, Value> {
     d.insert("pool".into(), json!(world.default_pool()));
     let client = world.client();
     d.insert("client".into(), json!(world.default_client));
-    d.insert("type".into(), json!(client.map_or_else(|| world.flavour.client_type().to_owned(), |c| c.kind.clone())));
-    d.insert("host".into(), json!(client.map_or("127.0.0.1", |c| c.host.as_str())));
-    d.insert("url".into(), client.and_then(|c| c.url.clone()).map_or(Value::Null, Value::String));
+    d.insert(
+        "type".into(),
+        json!(client.map_or_else(
+            || world.flavour.client_type().to_owned(),
+            |c| c.kind.clone()
+        )),
+    );
+    d.insert(
+        "host".into(),
+        json!(client.map_or("127.0.0.1", |c| c.host.as_str())),
+    );
+    d.insert(
+        "url".into(),
+        client
+            .and_then(|c| c.url.clone())
+            .map_or(Value::Null, Value::String),
+    );
     d
 }
 
@@ -82,7 +100,10 @@ pub fn profile_chain(world: &World, name: &str) -> Option<Map<String, Value>> {
 /// Whether profile `p` is a VM profile for the default client.
 fn is_vm_profile(world: &World, p: &Map<String, Value>) -> bool {
     let kind = p.get("type").and_then(Value::as_str).unwrap_or("vm");
-    let client_ok = p.get("client").and_then(Value::as_str).is_none_or(|c| c == world.default_client);
+    let client_ok = p
+        .get("client")
+        .and_then(Value::as_str)
+        .is_none_or(|c| c == world.default_client);
     kind == "vm" && client_ok
 }
 
@@ -108,7 +129,11 @@ pub fn vmprofiles(world: &World) -> Value {
 /// Whether `name` is a VM profile usable by `POST /vms`.
 #[must_use]
 pub fn is_vm_profile_name(world: &World, name: &str) -> bool {
-    world.profiles.get(name).and_then(Value::as_object).is_some_and(|p| is_vm_profile(world, p))
+    world
+        .profiles
+        .get(name)
+        .and_then(Value::as_object)
+        .is_some_and(|p| is_vm_profile(world, p))
 }
 
 /// The cluster profiles: the five captured samples, then `clusterprofiles.yml`.
@@ -144,7 +169,14 @@ pub fn containerprofiles(world: &World) -> Value {
                 None | Some(Value::Null) => field("disks"),
                 Some(v) => v.clone(),
             };
-            json!([n, field("image"), field("nets"), field("ports"), volumes, field("cmd")])
+            json!([
+                n,
+                field("image"),
+                field("nets"),
+                field("ports"),
+                volumes,
+                field("cmd")
+            ])
         })
         .collect();
     json!({ "profiles": rows })
@@ -161,6 +193,9 @@ mod tests {
         let w = build(Preset::Testdriver, 0, &Options::default());
         let capture: Value = serde_json::from_str(VMPROFILES_CAPTURE).unwrap_or(Value::Null);
         assert_eq!(dumps(&vmprofiles(&w)), dumps(&capture));
-        assert_eq!(dumps(&containerprofiles(&w)), r#"{"profiles": [["mycontainer", "nginx", "", "", "", ""]]}"#);
+        assert_eq!(
+            dumps(&containerprofiles(&w)),
+            r#"{"profiles": [["mycontainer", "nginx", "", "", "", ""]]}"#
+        );
     }
 }

@@ -72,6 +72,13 @@ pub struct Vm {
     /// VMINFO raises for this domain (the test driver's built-in `test`).
     #[serde(default)]
     pub info_fails: bool,
+    /// vCPUs set by `UPDATE`, applied at the next start (§6.5).
+    #[serde(default)]
+    pub pending_numcpus: Option<u64>,
+    /// Memory (MiB) set by `UPDATE`, applied at the next start when the
+    /// backend shows memory changes (kvm; never on the test driver).
+    #[serde(default)]
+    pub pending_memory: Option<u64>,
     /// Simulator time of creation, Unix seconds (node `AGE`).
     #[serde(default)]
     pub created_at: f64,
@@ -95,6 +102,8 @@ impl Vm {
             snapshots: Vec::new(),
             meta: Map::new(),
             info_fails: false,
+            pending_numcpus: None,
+            pending_memory: None,
             created_at: 0.0,
         }
     }
@@ -108,7 +117,10 @@ impl Vm {
     /// `kube` and `kubetype` when both are recorded.
     #[must_use]
     pub fn kube(&self) -> Option<(&str, &str)> {
-        Some((self.meta.get("kube")?.as_str()?, self.meta.get("kubetype")?.as_str()?))
+        Some((
+            self.meta.get("kube")?.as_str()?,
+            self.meta.get("kubetype")?.as_str()?,
+        ))
     }
 }
 
@@ -117,8 +129,8 @@ impl Vm {
 pub fn user_for_image(image: &str) -> &'static str {
     let l = image.to_lowercase();
     const UBUNTU: &[&str] = &[
-        "utopic", "vivid", "wily", "xenial", "yakkety", "zesty", "artful", "bionic", "cosmic", "disco", "eoan",
-        "focal", "groovy", "hirsute", "impish", "jammy", "kinetic", "ubuntu",
+        "utopic", "vivid", "wily", "xenial", "yakkety", "zesty", "artful", "bionic", "cosmic",
+        "disco", "eoan", "focal", "groovy", "hirsute", "impish", "jammy", "kinetic", "ubuntu",
     ];
     if l.contains("gke") {
         "root"
@@ -130,7 +142,11 @@ pub fn user_for_image(image: &str) -> &'static str {
         "cloud-user"
     } else if l.contains("centos") && !l.starts_with("ibm") {
         "centos"
-    } else if ["coreos", "rhcos", "fcos", "scos"].iter().any(|w| l.contains(w)) || image.contains("ocp-v4") {
+    } else if ["coreos", "rhcos", "fcos", "scos"]
+        .iter()
+        .any(|w| l.contains(w))
+        || image.contains("ocp-v4")
+    {
         "core"
     } else if l.contains("debian") {
         "debian"
@@ -192,7 +208,10 @@ impl World {
         if let Some(v) = m.get("image") {
             o.insert("image".into(), v.clone());
         }
-        o.insert("plan".into(), m.get("plan").cloned().unwrap_or_else(|| json!("")));
+        o.insert(
+            "plan".into(),
+            m.get("plan").cloned().unwrap_or_else(|| json!("")),
+        );
         if let Some(v) = m.get("profile") {
             o.insert("profile".into(), v.clone());
         }
@@ -203,8 +222,10 @@ impl World {
         if let Some(v) = m.get("creationdate") {
             o.insert("creationdate".into(), v.clone());
         }
-        let ips: Vec<String> =
-            (0..vm.nics.len()).filter_map(|i| self.nic_ip(vm, i)).map(|ip| ip.to_string()).collect();
+        let ips: Vec<String> = (0..vm.nics.len())
+            .filter_map(|i| self.nic_ip(vm, i))
+            .map(|ip| ip.to_string())
+            .collect();
         if !o.contains_key("ip")
             && let Some(first) = ips.first()
         {
@@ -225,8 +246,11 @@ impl World {
                 o.insert("iso".into(), json!(iso));
             }
             if !vm.snapshots.is_empty() {
-                let s: Vec<Value> =
-                    vm.snapshots.iter().map(|s| json!({"snapshot": s.name, "current": s.current})).collect();
+                let s: Vec<Value> = vm
+                    .snapshots
+                    .iter()
+                    .map(|s| json!({"snapshot": s.name, "current": s.current}))
+                    .collect();
                 o.insert("snapshots".into(), Value::Array(s));
             }
         }
@@ -310,7 +334,11 @@ pub fn info_text(o: &Map<String, Value>) -> String {
             }
             for d in items {
                 let size = py_str(&d["size"]);
-                let unit = if !size.is_empty() && size.bytes().all(|b| b.is_ascii_digit()) { "GB" } else { "" };
+                let unit = if !size.is_empty() && size.bytes().all(|b| b.is_ascii_digit()) {
+                    "GB"
+                } else {
+                    ""
+                };
                 lines.push(format!(
                     "diskname: {} disksize: {size}{unit} diskformat: {} type: {} path: {}",
                     py_str(&d["device"]),
@@ -323,8 +351,15 @@ pub fn info_text(o: &Map<String, Value>) -> String {
         "snapshots" => {
             lines.push("snapshots: ".into());
             for s in value.as_array().cloned().unwrap_or_default() {
-                let cur = if s["current"].as_bool().unwrap_or(false) { "True" } else { "False" };
-                lines.push(format!("snapshot: {} current: {cur}", py_str(&s["snapshot"])));
+                let cur = if s["current"].as_bool().unwrap_or(false) {
+                    "True"
+                } else {
+                    "False"
+                };
+                lines.push(format!(
+                    "snapshot: {} current: {cur}",
+                    py_str(&s["snapshot"])
+                ));
             }
         }
         _ => lines.push(format!("{key}: {}", py_str(value))),
@@ -334,7 +369,10 @@ pub fn info_text(o: &Map<String, Value>) -> String {
             render(key, v, &mut lines);
         }
     }
-    let mut rest: Vec<&String> = o.keys().filter(|k| !ORDER.contains(&k.as_str()) && *k != "info").collect();
+    let mut rest: Vec<&String> = o
+        .keys()
+        .filter(|k| !ORDER.contains(&k.as_str()) && *k != "info")
+        .collect();
     rest.sort();
     for key in rest {
         render(key, &o[key.as_str()], &mut lines);
@@ -365,7 +403,10 @@ mod tests {
     fn stopped_cluster_node_info_has_blank_disks_line() {
         let mut o = Map::new();
         o.insert("name".into(), json!("k2-ctlplane-0"));
-        o.insert("nets".into(), json!([{"device": "eth0", "mac": "m", "net": "default", "type": "routed"}]));
+        o.insert(
+            "nets".into(),
+            json!([{"device": "eth0", "mac": "m", "net": "default", "type": "routed"}]),
+        );
         o.insert("disks".into(), json!([]));
         o.insert("plan".into(), json!("k2"));
         o.insert("kube".into(), json!("k2"));
