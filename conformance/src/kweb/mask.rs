@@ -251,8 +251,12 @@ mod tests {
         );
         assert!(canonical_sets(r#"{"vms": []}"#).is_none());
         assert_eq!(
-            canonical_sets(r#"{"name": "a", "snapshots": [{"snapshot": "s2"}, {"snapshot": "s1"}]}"#),
-            canonical_sets(r#"{"name": "a", "snapshots": [{"snapshot": "s1"}, {"snapshot": "s2"}]}"#)
+            canonical_sets(
+                r#"{"name": "a", "snapshots": [{"snapshot": "s2"}, {"snapshot": "s1"}]}"#
+            ),
+            canonical_sets(
+                r#"{"name": "a", "snapshots": [{"snapshot": "s1"}, {"snapshot": "s2"}]}"#
+            )
         );
     }
 
