@@ -113,6 +113,8 @@ Feature: VMs: create, list, inspect, update, power, delete
       {"nets": [{"device": "eth0", "mac": "{{52:54:00(:[0-9a-f]{2}){3}}}", "net": "default", "type": "routed"}, {"device": "eth1", "mac": "{{52:54:00(:[0-9a-f]{2}){3}}}", "net": "default", "type": "routed"}], "disks": [{"device": "vda", "size": 1, "format": "virtio", "type": "qcow2", "path": "/default-pool/vm-strings_0.img"}, {"device": "vdb", "size": 2, "format": "virtio", "type": "qcow2", "path": "/default-pool/vm-strings_1.img"}], "ip": "{{192[.]168[.][0-9]+[.][0-9]+}}", "ips": ["{{192[.]168[.][0-9]+[.][0-9]+}}", "{{192[.]168[.][0-9]+[.][0-9]+}}"], "status": "up"}
       """
     And the JSON keys at "" are, in order: name, nets, disks, id, plan, profile, creationdate, ip, ips, status, autostart, numcpus, memory
+    When I send "GET /vms"
+    Then the body matches "{{.*}}net interface: eth1 mac: {{[0-9a-f:]{17}}} net: default type: routed\nip: {{[0-9.]+}}\nips: ['{{[0-9.]+}}', '{{[0-9.]+}}']"{{.*}}"
 
   @ref-3.4 @obs
   Scenario: form keys parameters[X] are flattened to X
