@@ -171,3 +171,11 @@ Feature: Transport: status line, headers, methods, routing and size limits
     When I send "POST /snapshots/vm-%C3%A9%F0%9F%98%80" with JSON '{"snapshot": "s1"}'
     Then the status is 200
     And the body is "{"result": "failure", "reason": "VM vm-\u00e9\ud83d\ude00 not found"}"
+
+  @ref-2.5 @obs @promoted
+  Scenario: HEAD on an unknown path is 404 with the page's length and no body
+    When I send "HEAD /nonexistent"
+    Then the status line is "HTTP/1.0 404 Not Found"
+    And the header names are, in order: Date, Server, Content-Length, Content-Type
+    And the header "Content-Length" matches "{{7\d\d}}"
+    And the body matches ""

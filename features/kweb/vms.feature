@@ -286,10 +286,49 @@ Feature: VMs: create, list, inspect, update, power, delete
     And the body is the error page "500 Internal Server Error" saying "Internal Server Error"
 
   @ref-6.4 @target-sim @code
-  Scenario: keep_disks with a second disk succeeds on the simulator
-    Given the kweb accepted "POST /vms" with JSON '{"name": "vm-keep2", "profile": "kvirt", "disks": [1, 1]}'
+  Scenario: keep_disks with a second disk succeeds on the simulator and keeps that disk's volume
+    Given afterwards I send "DELETE /images/vm-keep2_1.img"
+    And the kweb accepted "POST /vms" with JSON '{"name": "vm-keep2", "profile": "kvirt", "disks": [1, 1]}'
     And afterwards I send "DELETE /vms/vm-keep2"
     When I send "DELETE /vms/vm-keep2" with JSON '{"keep_disks": true}'
     Then the body is "{"result": "success"}"
     When I send "GET /vms/vm-keep2"
     Then the body is "{}"
+    When I send "GET /host"
+    Then the body contains "used_space: 4.0GB, available_space: 96.0GB"
+    When I send "DELETE /images/vm-keep2_1.img"
+    Then the body is "{"result": "success"}"
+
+  @ref-6.3 @obs
+  Scenario: a null profile falls back to the image key
+    Given the kweb accepted "POST /vms" with JSON '{"name": "vm-imagekey", "profile": null, "image": "cirros.qcow2", "cloudinit": false, "disks": [1]}'
+    And afterwards I send "DELETE /vms/vm-imagekey"
+    When I send "GET /vms/vm-imagekey"
+    Then the JSON body contains:
+      """
+      {"user": "cirros", "image": "cirros.qcow2", "plan": "kvirt", "profile": "cirros.qcow2"}
+      """
+
+  @ref-6.1 @ref-6.5 @obs @promoted
+  Scenario: UPDATE stores unknown keys as metadata; owner shows after user in VMINFO and after creationdate in the info text
+    Given the kweb accepted "POST /vms" with JSON '{"name": "vm-owner", "profile": "cirros.qcow2", "cloudinit": false, "disks": [1]}'
+    And afterwards I send "DELETE /vms/vm-owner"
+    When I send "UPDATE /vms/vm-owner" with JSON '{"owner": "alice"}'
+    Then the body is "{"result": "success"}"
+    When I send "GET /vms/vm-owner"
+    Then the JSON keys at "" are, in order: name, nets, disks, id, user, owner, image, plan, profile, creationdate, status, autostart, numcpus, memory
+    And the JSON body contains:
+      """
+      {"user": "cirros", "owner": "alice"}
+      """
+    When I send "GET /vms"
+    Then the body matches "{{.*}}"info": "name: vm-owner\nid: {{[0-9a-f-]{36}}}\ncreationdate: {{[0-9: -]{16}}}\nowner: alice\nstatus: up\nimage: cirros.qcow2\nuser: cirros\nplan: kvirt\nprofile: cirros.qcow2"{{.*}}"
+
+  @ref-6.9 @ref-11 @obs @promoted
+  Scenario: every volume's capacity counts as used pool space
+    When I send "GET /host"
+    Then the body contains "storage: default-pool, type: dir, path: /default-pool, used_space: 3.0GB, available_space: 97.0GB"
+    Given the kweb accepted "POST /vms" with JSON '{"name": "vm-space", "profile": "kvirt", "disks": [1]}'
+    And afterwards I send "DELETE /vms/vm-space"
+    When I send "GET /host"
+    Then the body contains "storage: default-pool, type: dir, path: /default-pool, used_space: 4.0GB, available_space: 96.0GB"
