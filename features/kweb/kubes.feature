@@ -4,7 +4,7 @@ Feature: Kubernetes clusters
   only through other routes (kweb-reference.md §5.1, §6.14, §8). On the
   test driver only k3s with a seeded image and cloudinit false completes.
 
-  @ref-8.2 @ref-6.14 @obs
+  @ref-8.2 @ref-6.14 @obs @ref-12.25
   Scenario: a k3s cluster appears in /kubes, /vms and /plans and can be deleted
     When I send "POST /kubes" with JSON '{"type": "k3s", "cluster": "kube-a", "image": "cirros.qcow2", "cloudinit": false, "disk_size": 1}'
     And afterwards I send "DELETE /kubes/kube-a"

@@ -16,7 +16,7 @@ Feature: Transport: status line, headers, methods, routing and size limits
     Then the status line is "HTTP/1.0 200 OK"
     And the content type is "application/json"
 
-  @ref-2.2 @obs
+  @ref-2.2 @obs @ref-12.36
   Scenario: JSON answers have Date, Server, Content-Type, Content-Length in that order
     When I send "GET /hosts"
     Then the header names are, in order: Date, Server, Content-Type, Content-Length
@@ -25,7 +25,7 @@ Feature: Transport: status line, headers, methods, routing and size limits
     And the header "Date" matches "{{(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d}} GMT"
     And the Content-Length matches the body
 
-  @ref-2.2 @obs
+  @ref-2.2 @obs @ref-12.36
   Scenario: HTML answers put Content-Length before Content-Type
     When I send "GET /"
     Then the status is 200

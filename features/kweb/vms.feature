@@ -36,7 +36,7 @@ Feature: VMs: create, list, inspect, update, power, delete
       {"vms": [{{.*}}{"name": "vm-listed", "nets": [], "disks": [], "id": "{{[0-9a-f-]{36}}}", "plan": "kvirt", "profile": "kvirt", "creationdate": "{{[0-9: -]{16}}}", "status": "up", "info": "name: vm-listed\nid: {{[0-9a-f-]{36}}}\ncreationdate: {{[0-9: -]{16}}}\nstatus: up\nplan: kvirt\nprofile: kvirt"}{{.*}}]}
       """
 
-  @ref-11 @ref-6.1 @obs
+  @ref-11 @ref-6.1 @obs @ref-12.25
   Scenario: the built-in test domain is always listed
     When I send "GET /vms"
     Then the JSON at "/vms" has an item containing:
@@ -251,7 +251,7 @@ Feature: VMs: create, list, inspect, update, power, delete
     And the content type is "text/html; charset=UTF-8"
     And the body is empty
 
-  @ref-4.2 @obs
+  @ref-4.2 @obs @ref-12.1
   Scenario: deleting an unknown VM is a 200 failure
     When I send "DELETE /vms/nosuch-delete"
     Then the status is 200
