@@ -332,3 +332,17 @@ Feature: VMs: create, list, inspect, update, power, delete
     And afterwards I send "DELETE /vms/vm-space"
     When I send "GET /host"
     Then the body contains "storage: default-pool, type: dir, path: /default-pool, used_space: 4.0GB, available_space: 96.0GB"
+
+  @ref-3.4 @ref-6.5 @obs @promoted
+  Scenario: UPDATE flattens parameters[X] form keys too
+    Given the kweb accepted "POST /vms" with JSON '{"name": "vm-updform", "profile": "kvirt", "disks": [1]}'
+    And afterwards I send "DELETE /vms/vm-updform"
+    When I send "UPDATE /vms/vm-updform" with form 'parameters[numcpus]=3'
+    Then the body is "{"result": "success"}"
+    Given the kweb accepted "POST /vms/vm-updform/stop"
+    And the kweb accepted "POST /vms/vm-updform/start"
+    When I send "GET /vms/vm-updform"
+    Then the JSON body contains:
+      """
+      {"numcpus": 3}
+      """
