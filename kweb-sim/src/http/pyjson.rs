@@ -17,7 +17,8 @@ pub fn dumps(value: &Value) -> String {
     out
 }
 
-fn write_value(out: &mut String, value: &Value) {
+/// Appends `json.dumps(value)` to `out`.
+pub fn write_value(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
@@ -57,8 +58,8 @@ fn write_value(out: &mut String, value: &Value) {
     }
 }
 
-/// Writes a JSON string literal with `ensure_ascii=True` escaping.
-fn write_str(out: &mut String, s: &str) {
+/// Appends a JSON string literal with `ensure_ascii=True` escaping.
+pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

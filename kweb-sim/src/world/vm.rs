@@ -169,20 +169,33 @@ pub fn user_for_image(image: &str) -> &'static str {
     }
 }
 
+/// A rendered VM: `(key, value)` pairs in kcli's key order.
+pub type Fields = Vec<(&'static str, Value)>;
+
+/// The metadata keys kcli's `info` copies, in its order (§6.1).
+const META_KEYS: [&str; 6] = ["ip", "owner", "redfish_iso", "user", "domain", "userport"];
+
+fn put(fields: &mut Fields, key: &'static str, value: Value) {
+    match fields.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = value,
+        None => fields.push((key, value)),
+    }
+}
+
 impl World {
-    /// The VM object in kcli's key order; `full` adds the VMINFO-only keys
-    /// (§6.1). List mode has `disks: []`.
+    /// The VM object in kcli's key order as `(key, value)` pairs; `full`
+    /// adds the VMINFO-only keys (§6.1). List mode has `disks: []`.
     #[must_use]
-    pub fn render_vm(&self, vm: &Vm, full: bool) -> Map<String, Value> {
-        let mut o = Map::new();
-        o.insert("name".into(), json!(vm.name));
+    pub fn vm_fields(&self, vm: &Vm, full: bool) -> Fields {
+        let mut o: Fields = Vec::with_capacity(20);
+        o.push(("name", Value::String(vm.name.clone())));
         let nets: Vec<Value> = vm
             .nics
             .iter()
             .enumerate()
             .map(|(i, n)| json!({"device": format!("eth{i}"), "mac": n.mac, "net": n.net, "type": n.kind}))
             .collect();
-        o.insert("nets".into(), Value::Array(nets));
+        o.push(("nets", Value::Array(nets)));
         let disks: Vec<Value> = if full {
             vm.disks
                 .iter()
@@ -194,56 +207,53 @@ impl World {
         } else {
             Vec::new()
         };
-        o.insert("disks".into(), Value::Array(disks));
-        o.insert("id".into(), json!(vm.id));
+        o.push(("disks", Value::Array(disks)));
+        o.push(("id", Value::String(vm.id.clone())));
         let m = &vm.meta;
         if let Some(image) = m.get("image").and_then(Value::as_str) {
-            o.insert("user".into(), json!(user_for_image(image)));
+            o.push(("user", json!(user_for_image(image))));
         }
-        for key in ["ip", "owner", "redfish_iso", "user", "domain", "userport"] {
+        for key in META_KEYS {
             if let Some(v) = m.get(key) {
-                o.insert(key.into(), v.clone());
+                put(&mut o, key, v.clone());
             }
         }
         if let Some(v) = m.get("image") {
-            o.insert("image".into(), v.clone());
+            o.push(("image", v.clone()));
         }
-        o.insert(
-            "plan".into(),
-            m.get("plan").cloned().unwrap_or_else(|| json!("")),
-        );
+        o.push(("plan", m.get("plan").cloned().unwrap_or_else(|| json!(""))));
         if let Some(v) = m.get("profile") {
-            o.insert("profile".into(), v.clone());
+            o.push(("profile", v.clone()));
         }
         if let (Some(k), Some(t)) = (m.get("kube"), m.get("kubetype")) {
-            o.insert("kube".into(), k.clone());
-            o.insert("kubetype".into(), t.clone());
+            o.push(("kube", k.clone()));
+            o.push(("kubetype", t.clone()));
         }
         if let Some(v) = m.get("creationdate") {
-            o.insert("creationdate".into(), v.clone());
+            o.push(("creationdate", v.clone()));
         }
         let ips: Vec<String> = (0..vm.nics.len())
             .filter_map(|i| self.nic_ip(vm, i))
             .map(|ip| ip.to_string())
             .collect();
-        if !o.contains_key("ip")
+        if !o.iter().any(|(k, _)| *k == "ip")
             && let Some(first) = ips.first()
         {
-            o.insert("ip".into(), json!(first));
+            o.push(("ip", json!(first)));
         }
         if ips.len() > 1 {
-            o.insert("ips".into(), json!(ips));
+            o.push(("ips", json!(ips)));
         }
         if let Some(v) = m.get("pcidevices") {
-            o.insert("pcidevices".into(), v.clone());
+            o.push(("pcidevices", v.clone()));
         }
-        o.insert("status".into(), self.flavour.status(&vm.power));
+        o.push(("status", self.flavour.status(&vm.power)));
         if full {
-            o.insert("autostart".into(), json!(vm.autostart));
-            o.insert("numcpus".into(), json!(vm.numcpus));
-            o.insert("memory".into(), json!(vm.memory));
+            o.push(("autostart", json!(vm.autostart)));
+            o.push(("numcpus", json!(vm.numcpus)));
+            o.push(("memory", json!(vm.memory)));
             if let Some(iso) = &vm.iso {
-                o.insert("iso".into(), json!(iso));
+                o.push(("iso", json!(iso)));
             }
             if !vm.snapshots.is_empty() {
                 let s: Vec<Value> = vm
@@ -251,19 +261,44 @@ impl World {
                     .iter()
                     .map(|s| json!({"snapshot": s.name, "current": s.current}))
                     .collect();
-                o.insert("snapshots".into(), Value::Array(s));
+                o.push(("snapshots", Value::Array(s)));
             }
         }
         o
+    }
+
+    /// VMINFO (`GET /vms/<name>`) as a JSON object.
+    #[must_use]
+    pub fn render_vm(&self, vm: &Vm, full: bool) -> Map<String, Value> {
+        self.vm_fields(vm, full)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect()
     }
 
     /// A VMLIST element: the list-mode object plus its `info` text.
     #[must_use]
     pub fn render_vm_list_entry(&self, vm: &Vm) -> Value {
         let mut o = self.render_vm(vm, false);
-        let info = info_text(&o);
-        o.insert("info".into(), Value::String(info));
+        let fields = self.vm_fields(vm, false);
+        o.insert("info".into(), Value::String(info_text(&fields)));
         Value::Object(o)
+    }
+
+    /// Appends the `json.dumps` text of a VMLIST element to `out` without
+    /// building a JSON tree (the fast path of `GET /vms`).
+    pub fn write_vm_list_entry(&self, vm: &Vm, out: &mut String) {
+        let fields = self.vm_fields(vm, false);
+        out.push('{');
+        for (k, v) in &fields {
+            crate::http::pyjson::write_str(out, k);
+            out.push_str(": ");
+            crate::http::pyjson::write_value(out, v);
+            out.push_str(", ");
+        }
+        out.push_str("\"info\": ");
+        crate::http::pyjson::write_str(out, &info_text(&fields));
+        out.push('}');
     }
 }
 
@@ -283,7 +318,7 @@ fn disk_device(bus: &str, i: usize) -> String {
 
 /// kcli's `print_info` in plain mode (§6.1, "The `info` text").
 #[must_use]
-pub fn info_text(o: &Map<String, Value>) -> String {
+pub fn info_text(o: &[(&str, Value)]) -> String {
     const ORDER: &[&str] = &[
         "debug",
         "name",
@@ -311,9 +346,10 @@ pub fn info_text(o: &Map<String, Value>) -> String {
         "snapshots",
     ];
     let mut lines: Vec<String> = Vec::new();
+    let get = |key: &str| o.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
     let render = |key: &str, value: &Value, lines: &mut Vec<String>| match key {
         "nets" => {
-            let items = value.as_array().cloned().unwrap_or_default();
+            let items = value.as_array().map(Vec::as_slice).unwrap_or_default();
             if items.is_empty() {
                 lines.push(String::new());
             }
@@ -328,7 +364,7 @@ pub fn info_text(o: &Map<String, Value>) -> String {
             }
         }
         "disks" => {
-            let items = value.as_array().cloned().unwrap_or_default();
+            let items = value.as_array().map(Vec::as_slice).unwrap_or_default();
             if items.is_empty() {
                 lines.push(String::new());
             }
@@ -350,7 +386,7 @@ pub fn info_text(o: &Map<String, Value>) -> String {
         }
         "snapshots" => {
             lines.push("snapshots: ".into());
-            for s in value.as_array().cloned().unwrap_or_default() {
+            for s in value.as_array().map(Vec::as_slice).unwrap_or_default() {
                 let cur = if s["current"].as_bool().unwrap_or(false) {
                     "True"
                 } else {
@@ -365,17 +401,17 @@ pub fn info_text(o: &Map<String, Value>) -> String {
         _ => lines.push(format!("{key}: {}", py_str(value))),
     };
     for key in ORDER {
-        if let Some(v) = o.get(*key) {
+        if let Some(v) = get(key) {
             render(key, v, &mut lines);
         }
     }
-    let mut rest: Vec<&String> = o
-        .keys()
-        .filter(|k| !ORDER.contains(&k.as_str()) && *k != "info")
+    let mut rest: Vec<&(&str, Value)> = o
+        .iter()
+        .filter(|(k, _)| !ORDER.contains(k) && *k != "info")
         .collect();
-    rest.sort();
-    for key in rest {
-        render(key, &o[key.as_str()], &mut lines);
+    rest.sort_by(|a, b| a.0.cmp(b.0));
+    for (key, value) in rest {
+        render(key, value, &mut lines);
     }
     lines.join("\n").trim_end().to_owned()
 }
@@ -390,7 +426,12 @@ mod tests {
     fn test_domain_list_entry_matches_capture() {
         let w = build(Preset::Testdriver, 0, &Options::default());
         let vm = w.vm("test").cloned();
-        let entry = vm.map(|v| dumps(&w.render_vm_list_entry(&v)));
+        let entry = vm.as_ref().map(|v| dumps(&w.render_vm_list_entry(v)));
+        let mut fast = String::new();
+        if let Some(v) = &vm {
+            w.write_vm_list_entry(v, &mut fast);
+        }
+        assert_eq!(entry.as_deref(), Some(fast.as_str()));
         assert_eq!(
             entry.as_deref(),
             Some(
@@ -401,17 +442,18 @@ mod tests {
 
     #[test]
     fn stopped_cluster_node_info_has_blank_disks_line() {
-        let mut o = Map::new();
-        o.insert("name".into(), json!("k2-ctlplane-0"));
-        o.insert(
-            "nets".into(),
-            json!([{"device": "eth0", "mac": "m", "net": "default", "type": "routed"}]),
-        );
-        o.insert("disks".into(), json!([]));
-        o.insert("plan".into(), json!("k2"));
-        o.insert("kube".into(), json!("k2"));
-        o.insert("kubetype".into(), json!("k3s"));
-        o.insert("status".into(), json!("down"));
+        let o: Fields = vec![
+            ("name", json!("k2-ctlplane-0")),
+            (
+                "nets",
+                json!([{"device": "eth0", "mac": "m", "net": "default", "type": "routed"}]),
+            ),
+            ("disks", json!([])),
+            ("plan", json!("k2")),
+            ("kube", json!("k2")),
+            ("kubetype", json!("k3s")),
+            ("status", json!("down")),
+        ];
         assert_eq!(
             info_text(&o),
             "name: k2-ctlplane-0\nstatus: down\nplan: k2\nnet interface: eth0 mac: m net: default type: routed\n\nkube: k2\nkubetype: k3s"
