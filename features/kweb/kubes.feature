@@ -160,3 +160,18 @@ Feature: Kubernetes clusters
     And the header names are, in order: Server, Content-Type, Content-Length, Last-Modified, Date, Etag, Accept-Ranges
     And the content type is "application/octet-stream"
     And the body has 41 bytes
+
+  @ref-8.1 @ref-8.2 @obs
+  Scenario Outline: a <type> cluster answers success at once and leaves nothing visible on the test driver
+    When I send "POST /kubes" with JSON '{"type": "<type>", "cluster": "kube-<type>"}'
+    And afterwards I send "DELETE /kubes/kube-<type>"
+    Then the status is 200
+    And the body is "{"result": "success"}"
+    When I send "GET /kubes"
+    Then the JSON object at "/kubes" does not have the key "kube-<type>"
+
+    Examples:
+      | type       |
+      | openshift  |
+      | hypershift |
+      | microshift |
