@@ -60,7 +60,8 @@ impl Summary {
 /// The repository's `features/kweb` directory.
 #[must_use]
 pub fn features_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/kweb")
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/kweb");
+    dir.canonicalize().unwrap_or(dir)
 }
 
 /// The crate's `fixtures` directory (`${FIXTURES}` in scenarios).
