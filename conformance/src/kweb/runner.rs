@@ -212,8 +212,8 @@ pub async fn run(options: RunOptions) -> Result<Summary, KwebError> {
     Ok(summary)
 }
 
-/// Counts of the fidelity tags of the scenarios that ran (definitions, not
-/// outline rows), so the unverified surface stays visible.
+/// Counts of the fidelity tags of the scenarios that ran (each outline row
+/// counts), so the unverified surface stays visible.
 #[derive(Debug, Default)]
 struct Fidelity {
     obs: AtomicUsize,
