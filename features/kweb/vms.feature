@@ -110,7 +110,7 @@ Feature: VMs: create, list, inspect, update, power, delete
     When I send "GET /vms/vm-strings"
     Then the JSON body contains:
       """
-      {"nets": [{"device": "eth0", "mac": "{{52:54:00(:[0-9a-f]{2}){3}}}", "net": "default", "type": "routed"}, {"device": "eth1", "mac": "{{52:54:00(:[0-9a-f]{2}){3}}}", "net": "default", "type": "routed"}], "disks": [{"device": "vda", "size": 1, "format": "virtio", "type": "qcow2", "path": "/default-pool/vm-strings_0.img"}, {"device": "vdb", "size": 2, "format": "virtio", "type": "qcow2", "path": "/default-pool/vm-strings_1.img"}], "ip": "{{192[.]168[.][0-9]+[.][0-9]+}}", "ips": ["{{192[.]168[.][0-9]+[.][0-9]+}}", "{{192[.]168[.][0-9]+[.][0-9]+}}"], "status": "up"}
+      {"nets": [{"device": "eth0", "mac": "{{52:54:00(:[0-9a-f]{2}){3}}}", "net": "default", "type": "routed"}, {"device": "eth1", "mac": "{{52:54:00(:[0-9a-f]{2}){3}}}", "net": "default", "type": "routed"}], "disks": [{"device": "vda", "size": 1, "format": "virtio", "type": "qcow2", "path": "/default-pool/vm-strings_0.img"}, {"device": "vdb", "size": 2, "format": "virtio", "type": "qcow2", "path": "/default-pool/vm-strings_1.img"}], "ip": "{{[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+}}", "ips": ["{{[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+}}", "{{[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+}}"], "status": "up"}
       """
     And the JSON keys at "" are, in order: name, nets, disks, id, plan, profile, creationdate, ip, ips, status, autostart, numcpus, memory
     When I send "GET /vms"
