@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use dcm_conformance::kweb::http::Target;
 use dcm_conformance::kweb::runner::{self, RunOptions, features_dir, run_vars};
+use dcm_conformance::kweb::target::spawn_parity_simulator;
 use dcm_conformance::kweb::{diff, error::KwebError};
 
 /// Conformance suites for kweb and DCM service providers.
@@ -33,7 +34,8 @@ struct DiffArgs {
     /// First kweb, e.g. the real one: http://127.0.0.1:18200
     #[arg(long)]
     a: String,
-    /// Second kweb, e.g. a simulator: http://127.0.0.1:8000
+    /// Second kweb, e.g. a simulator: http://127.0.0.1:8000, or `sim` to
+    /// start kweb-sim in-process (testdriver world with the seeded volumes).
     #[arg(long)]
     b: String,
     /// Cucumber tag expression selecting scenarios.
@@ -48,7 +50,12 @@ struct DiffArgs {
 }
 
 async fn kweb_diff(args: DiffArgs) -> Result<bool, KwebError> {
-    let (a, b) = (Target::parse(&args.a)?, Target::parse(&args.b)?);
+    let a = Target::parse(&args.a)?;
+    let b = if args.b == "sim" {
+        spawn_parity_simulator().await?
+    } else {
+        Target::parse(&args.b)?
+    };
     let scratch =
         tempfile::tempdir().map_err(|e| KwebError::Config(format!("scratch directory: {e}")))?;
     let features = args.features.unwrap_or_else(features_dir);

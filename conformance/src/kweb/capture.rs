@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::kweb::error::KwebError;
 use crate::kweb::http::{Request, Response};
+use crate::kweb::request_step::padded_json;
 
 /// One captured exchange.
 #[derive(Debug, Clone)]
@@ -72,7 +73,7 @@ impl Capture {
                 "--data-binary" => {
                     let data = it.next().ok_or_else(|| bad("--data-binary without data"))?;
                     body = Some(if data.starts_with('@') {
-                        big_json(102_401)
+                        padded_json(102_401)?.into_bytes()
                     } else {
                         data.into_bytes()
                     });
@@ -164,15 +165,6 @@ fn shell_words(line: &str) -> Option<Vec<String>> {
         words.push(current);
     }
     Some(words)
-}
-
-fn big_json(size: usize) -> Vec<u8> {
-    let frame = r#"{"name": "big", "pad": ""}"#;
-    format!(
-        r#"{{"name": "big", "pad": "{}"}}"#,
-        "x".repeat(size.saturating_sub(frame.len()))
-    )
-    .into_bytes()
 }
 
 /// The capture directory in this repository.

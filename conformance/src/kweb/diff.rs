@@ -23,6 +23,7 @@ use crate::kweb::mask::{Normalized, is_ui_page, random_name};
 use crate::kweb::request_step::Vars;
 use crate::kweb::runner::parse_tags;
 use crate::kweb::session::Session;
+use crate::kweb::steps::docstring;
 use crate::kweb::target::Instance;
 use cucumber::tag::Ext as _;
 
@@ -145,13 +146,6 @@ pub struct Plan {
     pub steps: Vec<(String, Option<String>)>,
 }
 
-fn step_doc(step: &Step) -> Option<String> {
-    step.docstring.as_ref().map(|d| {
-        let d = d.strip_prefix('\n').unwrap_or(d);
-        d.strip_suffix('\n').unwrap_or(d).to_owned()
-    })
-}
-
 fn expand(
     scenario: &Scenario,
     background: &[Step],
@@ -163,7 +157,7 @@ fn expand(
     let steps: Vec<(String, Option<String>)> = background
         .iter()
         .chain(&scenario.steps)
-        .map(|s| (s.value.clone(), step_doc(s)))
+        .map(|s| (s.value.clone(), docstring(s)))
         .collect();
     let tables: Vec<_> = scenario
         .examples

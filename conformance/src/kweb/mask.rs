@@ -5,8 +5,8 @@
 //! DHCP addresses (IPv4 addresses that are not part of a CIDR), the `host`
 //! of `/host`, the used and available space of pools, and the host and port
 //! echoed inside HTML error pages. Lists that follow libvirt's hash order
-//! (`/networks` keys, `/pools`, the VMs of a network-in-use message) compare
-//! as sets (`kweb-reference.md` §6.2, quirk 33).
+//! (`/networks` keys, `/pools`, `/host` lines, snapshots, the VMs of a
+//! network-in-use message) compare as sets (`kweb-reference.md` §6.2, quirk 33).
 
 use std::sync::LazyLock;
 
@@ -196,11 +196,14 @@ fn shorten(text: &str) -> String {
 
 /// Canonical text of JSON listings in libvirt hash order: `/networks` keys
 /// sorted, `/pools` rows sorted, the `networks` and `storage` lines of
-/// `/host` sorted. `None` for every other body.
+/// `/host` sorted, snapshots (VMINFO objects or `/snapshots/<vm>` names)
+/// sorted. `None` for every other body.
 fn canonical_sets(text: &str) -> Option<String> {
     let mut value: Value = serde_json::from_str(text).ok()?;
     let object = value.as_object_mut()?;
-    if object.contains_key("connection") {
+    if let Some(Value::Array(snapshots)) = object.get_mut("snapshots") {
+        snapshots.sort_by_key(ToString::to_string);
+    } else if object.contains_key("connection") {
         for key in ["networks", "storage"] {
             if let Some(Value::Array(lines)) = object.get_mut(key) {
                 lines.sort_by_key(ToString::to_string);
@@ -247,6 +250,14 @@ mod tests {
             canonical_sets(r#"{"pools": [["default-pool", "/default-pool"]]}"#)
         );
         assert!(canonical_sets(r#"{"vms": []}"#).is_none());
+        assert_eq!(
+            canonical_sets(
+                r#"{"name": "a", "snapshots": [{"snapshot": "s2"}, {"snapshot": "s1"}]}"#
+            ),
+            canonical_sets(
+                r#"{"name": "a", "snapshots": [{"snapshot": "s1"}, {"snapshot": "s2"}]}"#
+            )
+        );
     }
 
     #[test]
