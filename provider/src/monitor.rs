@@ -174,7 +174,7 @@ impl Monitor {
     /// One poll cycle.
     pub async fn poll_once(&mut self) {
         let started = Instant::now();
-        self.refresh_catalog().await;
+        refresh_catalog(&self.app).await;
         let vms = self.app.kweb.list_vms().await;
         let kubes = self.app.kweb.list_kubes().await;
         let Ok(records) = self.app.store.all() else {
@@ -281,31 +281,6 @@ impl Monitor {
             "dcm_kcli_monitor_poll_duration_seconds",
             started.elapsed().as_secs_f64(),
         );
-    }
-
-    async fn refresh_catalog(&self) {
-        if let Ok(profiles) = self.app.kweb.vm_profiles().await {
-            let images = self.app.kweb.image_names().await.unwrap_or_default();
-            if let Ok(mut catalog) = self.app.catalog.write() {
-                *catalog = Catalog {
-                    profiles,
-                    images,
-                    loaded: true,
-                };
-            }
-        }
-        let unknown = self
-            .app
-            .backend_type
-            .read()
-            .map(|b| b.is_none())
-            .unwrap_or(false);
-        if unknown
-            && let Ok(Some(kind)) = self.app.kweb.default_client_type().await
-            && let Ok(mut backend) = self.app.backend_type.write()
-        {
-            *backend = Some(kind);
-        }
     }
 
     async fn reconcile_vm(&mut self, record: &Record, entry: Option<&VmEntry>, has_intent: bool) {
@@ -691,24 +666,7 @@ impl Monitor {
             });
             seen.polls += 1;
             let (first_seen_ms, polls) = (seen.first_seen_ms, seen.polls);
-            let mut dcm_id = listed_id;
-            if kind == Kind::Vm
-                && dcm_id.is_none()
-                && self.app.settings.raw.orphan_policy == OrphanPolicy::Adopt
-            {
-                dcm_id = self
-                    .app
-                    .kweb
-                    .get_vm(&name, None)
-                    .await
-                    .ok()
-                    .flatten()
-                    .and_then(|info| {
-                        info.get("dcm_id")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned)
-                    });
-            }
+            let dcm_id = listed_id;
             match self.app.settings.raw.orphan_policy {
                 OrphanPolicy::Adopt if dcm_id.is_some() => {
                     if let Some(id) = dcm_id.as_deref()
@@ -801,6 +759,32 @@ impl Monitor {
             self.app.outbox_changed();
         }
         ok
+    }
+}
+
+/// Refreshes the profile/image cache and learns the backend type (KCLI-012,
+/// KCLI-013, KCLI-002). Failures keep the previous cache.
+pub async fn refresh_catalog(app: &App) {
+    if let Ok(profiles) = app.kweb.vm_profiles().await {
+        let images = app.kweb.image_names().await.unwrap_or_default();
+        if let Ok(mut catalog) = app.catalog.write() {
+            *catalog = Catalog {
+                profiles,
+                images,
+                loaded: true,
+            };
+        }
+    }
+    let unknown = app
+        .backend_type
+        .read()
+        .map(|b| b.is_none())
+        .unwrap_or(false);
+    if unknown
+        && let Ok(Some(kind)) = app.kweb.default_client_type().await
+        && let Ok(mut backend) = app.backend_type.write()
+    {
+        *backend = Some(kind);
     }
 }
 
