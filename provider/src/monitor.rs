@@ -18,17 +18,12 @@ use tokio::time::Instant;
 use crate::app::{App, Orphan};
 use crate::clock::{ms, rfc3339};
 use crate::config::OrphanPolicy;
+use crate::debounce::Debouncer;
 use crate::kweb::{KubeEntry, VmEntry};
 use crate::service::remove_deleted;
 use crate::spec::vm::Catalog;
 use crate::status::{VmState, cluster, is_terminal, map_vm, vm};
 use crate::store::{Kind, OutboxEntry, Record};
-
-#[derive(Debug, Default)]
-struct Debounce {
-    last_published: Option<Instant>,
-    pending: bool,
-}
 
 #[derive(Debug)]
 struct Seen {
@@ -47,7 +42,7 @@ struct Change {
 #[derive(Debug)]
 pub struct Monitor {
     app: Arc<App>,
-    debounce: HashMap<String, Debounce>,
+    debounce: Debouncer,
     seen_orphans: HashMap<(Kind, String), Seen>,
     last_resync: Instant,
     redelete_after: Duration,
@@ -58,9 +53,10 @@ impl Monitor {
     #[must_use]
     pub fn new(app: Arc<App>) -> Self {
         let redelete_after = app.settings.raw.kweb_timeout;
+        let debounce = Debouncer::new(app.settings.raw.debounce_window);
         Self {
             app,
-            debounce: HashMap::new(),
+            debounce,
             seen_orphans: HashMap::new(),
             last_resync: Instant::now(),
             redelete_after,
@@ -97,33 +93,14 @@ impl Monitor {
     }
 
     fn next_flush(&self) -> Option<Instant> {
-        let window = self.app.settings.raw.debounce_window;
-        self.debounce
-            .values()
-            .filter(|d| d.pending)
-            .filter_map(|d| d.last_published.map(|t| t + window))
-            .min()
+        self.debounce.next_due()
     }
 
     /// Publishes pending statuses whose debounce window has ended.
     async fn flush_due(&mut self) {
-        let window = self.app.settings.raw.debounce_window;
-        let due: Vec<String> = self
-            .debounce
-            .iter()
-            .filter(|(_, d)| {
-                d.pending
-                    && d.last_published
-                        .is_none_or(|t| t + window <= Instant::now())
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
+        let due = self.debounce.take_due();
         let mut events = Vec::new();
         for id in due {
-            if let Some(d) = self.debounce.get_mut(&id) {
-                d.pending = false;
-                d.last_published = Some(Instant::now());
-            }
             if let Ok(Some(record)) = self.app.store.get(&id) {
                 events.push(self.app.event(
                     record.kind,
@@ -163,9 +140,7 @@ impl Monitor {
             })
             .collect();
         for r in &records {
-            if let Some(d) = self.debounce.get_mut(&r.id) {
-                d.pending = false;
-            }
+            self.debounce.clear_pending(&r.id);
         }
         self.push(events).await;
         self.app.recheck_streams.store(true, Ordering::SeqCst);
@@ -586,21 +561,11 @@ impl Monitor {
         if !changed && probe == *record && !clear_intent {
             return;
         }
-        let window = self.app.settings.raw.debounce_window;
-        let entry = self.debounce.entry(record.id.clone()).or_default();
-        let publish_now = changed
-            && (is_terminal(&change.status)
-                || entry.last_published.is_none_or(|t| t.elapsed() >= window));
+        let publish_now = changed && self.debounce.on_change(&record.id, &change.status);
         if changed {
             self.app
                 .metrics
                 .inc("dcm_kcli_monitor_status_changes_total", &[]);
-            if publish_now {
-                entry.last_published = Some(Instant::now());
-                entry.pending = false;
-            } else {
-                entry.pending = true;
-            }
         }
         if is_terminal(&change.status) {
             self.app.evict_kubeconfig(&record.id);

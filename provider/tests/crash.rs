@@ -117,10 +117,10 @@ async fn api017_sigkill_during_200_creates_loses_nothing() {
         tasks.push(tokio::spawn(async move {
             let spec =
                 json!({"spec": {"service_type": "vm", "metadata": {"name": format!("crash-{i}")}}});
-            if let Ok(response) = http.post(url).json(&spec).send().await {
-                if response.status().as_u16() == 201 {
-                    acked.lock().expect("lock").push(format!("crash-{i}"));
-                }
+            if let Ok(response) = http.post(url).json(&spec).send().await
+                && response.status().as_u16() == 201
+            {
+                acked.lock().expect("lock").push(format!("crash-{i}"));
             }
         }));
     }
