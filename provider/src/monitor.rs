@@ -243,19 +243,17 @@ impl Monitor {
         }
         self.handle_orphans(orphans, vms.is_ok(), kubes.is_ok())
             .await;
-        let managed = self.app.store.all().unwrap_or_default();
         for kind in [Kind::Vm, Kind::Cluster] {
-            let n = managed.iter().filter(|r| r.kind == kind).count();
+            let n = self.app.store.count(kind).unwrap_or(0);
             self.app.metrics.set(
                 "dcm_kcli_resources_managed",
                 &[("type", kind.service_type())],
                 n as f64,
             );
         }
-        self.app.metrics.observe(
-            "dcm_kcli_monitor_poll_duration_seconds",
-            started.elapsed().as_secs_f64(),
-        );
+        let took = started.elapsed().as_secs_f64();
+        self.app.metrics.observe("dcm_kcli_monitor_poll_duration_seconds", took);
+        self.app.metrics.set("dcm_kcli_monitor_last_poll_duration_seconds", &[], took);
     }
 
     async fn reconcile_vm(&mut self, record: &Record, entry: Option<&VmEntry>, has_intent: bool) {
