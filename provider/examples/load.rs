@@ -27,8 +27,17 @@ fn rss_mib(pid: &str) -> f64 {
 }
 
 async fn metric(http: &reqwest::Client, base: &str, name: &str) -> Option<f64> {
-    let text = http.get(format!("{base}/metrics")).send().await.ok()?.text().await.ok()?;
-    text.lines().find(|l| l.starts_with(name) && l[name.len()..].starts_with(' ')).and_then(|l| l.rsplit(' ').next()?.parse().ok())
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
 #[tokio::main]
@@ -39,7 +48,10 @@ async fn main() {
         std::process::exit(2);
     };
     let total: usize = count.parse().unwrap_or(10_000);
-    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("client");
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!("rss_idle_mib {:.1}", rss_mib(pid));
 
@@ -49,7 +61,9 @@ async fn main() {
         let started = Instant::now();
         let r = http
             .post(format!("{base}/api/v1alpha1/vms?id=load-{i}"))
-            .json(&json!({"spec": {"service_type": "vm", "metadata": {"name": format!("load-{i}")}}}))
+            .json(
+                &json!({"spec": {"service_type": "vm", "metadata": {"name": format!("load-{i}")}}}),
+            )
             .send()
             .await
             .expect("create");
@@ -57,8 +71,14 @@ async fn main() {
         latencies.push(started.elapsed());
     }
     latencies.sort();
-    println!("create_p50_ms {:.2}", percentile(&latencies, 0.5).as_secs_f64() * 1000.0);
-    println!("create_p99_ms {:.2}", percentile(&latencies, 0.99).as_secs_f64() * 1000.0);
+    println!(
+        "create_p50_ms {:.2}",
+        percentile(&latencies, 0.5).as_secs_f64() * 1000.0
+    );
+    println!(
+        "create_p99_ms {:.2}",
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0
+    );
     let next = Arc::new(AtomicU64::new(200));
     let bulk_started = Instant::now();
     let mut workers = Vec::new();
@@ -81,13 +101,19 @@ async fn main() {
         let _ = w.await;
     }
     let secs = bulk_started.elapsed().as_secs_f64();
-    println!("bulk_creates {} in {secs:.1}s ({:.0}/s)", total.saturating_sub(200), (total.saturating_sub(200)) as f64 / secs);
+    println!(
+        "bulk_creates {} in {secs:.1}s ({:.0}/s)",
+        total.saturating_sub(200),
+        (total.saturating_sub(200)) as f64 / secs
+    );
     // Let a few polls run over the full set.
     tokio::time::sleep(Duration::from_secs(4)).await;
     if let Some(poll) = metric(&http, base, "dcm_kcli_monitor_last_poll_duration_seconds").await {
         println!("poll_cycle_ms_at_{total}_vms {:.1}", poll * 1000.0);
     }
-    let managed = metric(&http, base, "dcm_kcli_resources_managed{type=\"vm\"}").await.unwrap_or(0.0);
+    let managed = metric(&http, base, "dcm_kcli_resources_managed{type=\"vm\"}")
+        .await
+        .unwrap_or(0.0);
     println!("managed_vms {managed}");
     println!("rss_at_{total}_vms_mib {:.1}", rss_mib(pid));
 
@@ -103,7 +129,11 @@ async fn main() {
             let mut i = w;
             while !stop.load(Ordering::Relaxed) {
                 let started = Instant::now();
-                let ok = http.get(format!("{base}/api/v1alpha1/vms/load-{}", i % 200)).send().await.map(|r| r.status().as_u16() == 200);
+                let ok = http
+                    .get(format!("{base}/api/v1alpha1/vms/load-{}", i % 200))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16() == 200);
                 if ok.unwrap_or(false) {
                     lat.push(started.elapsed());
                 }
@@ -120,8 +150,14 @@ async fn main() {
     }
     all.sort();
     println!("get_rps {:.0}", all.len() as f64 / 5.0);
-    println!("get_p50_ms {:.2}", percentile(&all, 0.5).as_secs_f64() * 1000.0);
-    println!("get_p99_ms {:.2}", percentile(&all, 0.99).as_secs_f64() * 1000.0);
+    println!(
+        "get_p50_ms {:.2}",
+        percentile(&all, 0.5).as_secs_f64() * 1000.0
+    );
+    println!(
+        "get_p99_ms {:.2}",
+        percentile(&all, 0.99).as_secs_f64() * 1000.0
+    );
 
     // Status propagation: simulator state change → CloudEvent received.
     let client = async_nats::connect(nats.as_str()).await.expect("nats");
@@ -132,13 +168,18 @@ async fn main() {
         let name = format!("dcm-load-{}", 1000 + i);
         let id = format!("load-{}", 1000 + i);
         let started = Instant::now();
-        let _ = http.post(format!("{sim}/_sim/populate")).json(&json!({"vms": [{"name": name, "status": "down"}]})).send().await;
+        let _ = http
+            .post(format!("{sim}/_sim/populate"))
+            .json(&json!({"vms": [{"name": name, "status": "down"}]}))
+            .send()
+            .await;
         let deadline = started + Duration::from_secs(10);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match tokio::time::timeout(left, sub.next()).await {
                 Ok(Some(message)) => {
-                    let event: Value = serde_json::from_slice(&message.payload).unwrap_or(Value::Null);
+                    let event: Value =
+                        serde_json::from_slice(&message.payload).unwrap_or(Value::Null);
                     if event["data"]["id"] == id.as_str() && event["data"]["status"] == "STOPPED" {
                         samples.push(started.elapsed());
                         break;
@@ -152,6 +193,14 @@ async fn main() {
         }
     }
     samples.sort();
-    println!("propagation_max_ms {:.0}", samples.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0));
-    println!("propagation_p50_ms {:.0}", percentile(&samples, 0.5).as_secs_f64() * 1000.0);
+    println!(
+        "propagation_max_ms {:.0}",
+        samples
+            .last()
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+    );
+    println!(
+        "propagation_p50_ms {:.0}",
+        percentile(&samples, 0.5).as_secs_f64() * 1000.0
+    );
 }

@@ -252,8 +252,12 @@ impl Monitor {
             );
         }
         let took = started.elapsed().as_secs_f64();
-        self.app.metrics.observe("dcm_kcli_monitor_poll_duration_seconds", took);
-        self.app.metrics.set("dcm_kcli_monitor_last_poll_duration_seconds", &[], took);
+        self.app
+            .metrics
+            .observe("dcm_kcli_monitor_poll_duration_seconds", took);
+        self.app
+            .metrics
+            .set("dcm_kcli_monitor_last_poll_duration_seconds", &[], took);
     }
 
     async fn reconcile_vm(&mut self, record: &Record, entry: Option<&VmEntry>, has_intent: bool) {
