@@ -352,3 +352,110 @@ async fn orp003_orphans_are_listed_and_adopted_with_their_dcm_id() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn voc006_powered_off_new_vm_is_provisioning_then_stopped() {
+    let app = spawn_with(Options {
+        nats: true,
+        args: vec!["--create-grace-period".into(), "1500ms".into()],
+        ..Options::default()
+    })
+    .await;
+    let mut spec = vm_spec("cold");
+    spec["provider_hints"] = json!({"kcli": {"start": false}});
+    assert_eq!(app.create("vms", "cold", spec).await.status(), 201);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let early: Value = app
+        .get("/api/v1alpha1/vms/cold")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        early["status"], "PROVISIONING",
+        "never seen running and inside the grace period: {early}"
+    );
+    app.wait_status("/api/v1alpha1/vms/cold", "STOPPED", WAIT)
+        .await;
+    app.events().wait_for("cold", "STOPPED", WAIT).await;
+}
+
+#[tokio::test]
+async fn voc005_unmappable_state_keeps_status_then_fails() {
+    let app = spawn_with(Options {
+        nats: true,
+        args: vec!["--unknown-state-timeout".into(), "1s".into()],
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(app.create("vms", "odd", vm_spec("odd")).await.status(), 201);
+    app.wait_status("/api/v1alpha1/vms/odd", "RUNNING", WAIT)
+        .await;
+    sim_control(
+        &app.sim,
+        "populate",
+        json!({"vms": [{"name": "dcm-odd", "status": "nostate"}]}),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let got: Value = app
+            .get("/api/v1alpha1/vms/odd")
+            .await
+            .json()
+            .await
+            .expect("json");
+        if got["status_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nostate"))
+        {
+            assert_eq!(
+                got["status"], "RUNNING",
+                "VOC-005 keeps the last known status: {got}"
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{got}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let failed = app
+        .wait_status("/api/v1alpha1/vms/odd", "FAILED", WAIT)
+        .await;
+    assert!(
+        failed["status_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("UNKNOWN_STATE_TIMEOUT")),
+        "{failed}"
+    );
+    app.events().wait_for("odd", "FAILED", WAIT).await;
+}
+
+#[tokio::test]
+async fn evt043_without_nats_the_outbox_keeps_only_the_latest_status() {
+    let app = spawn_with(Options::default()).await;
+    assert_eq!(
+        app.create("vms", "quiet", vm_spec("quiet")).await.status(),
+        201
+    );
+    app.wait_status("/api/v1alpha1/vms/quiet", "RUNNING", WAIT)
+        .await;
+    // PROVISIONING, RUNNING and the startup republish were written; one remains.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let metrics = app.get("/metrics").await.text().await.expect("metrics");
+        assert!(
+            metrics.contains("dcm_kcli_nats_publishing_enabled 0"),
+            "{metrics}"
+        );
+        if metrics.contains("dcm_kcli_resources_managed{type=\"vm\"} 1") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let dir = app.stop().await;
+    let store = kcli_provider::store::Store::open(&dir.path().join("state.db"), true)
+        .expect("store reopens after shutdown");
+    let (pending, _) = store.outbox_stats().expect("stats");
+    assert_eq!(pending, 1, "EVT-043: one entry per resource");
+}
