@@ -199,6 +199,9 @@ pub struct Settings {
     pub bind: SocketAddr,
     /// `scheme://host[:port]` used in registered endpoints.
     pub advertise_url: String,
+    /// `advertise_url` was derived from `LISTEN_ADDRESS` (its port is
+    /// replaced by the bound one when `LISTEN_ADDRESS` asks for port 0).
+    pub advertise_derived: bool,
     /// NATS URL, `None` when publishing is disabled.
     pub nats_url: Option<String>,
     /// Registration id of the VM provider.
@@ -304,6 +307,7 @@ impl Config {
         let kweb_url = check_url("KWEB_URL", &self.kweb_url, true)?;
         let spm_url = check_url("SPM_URL", &self.spm_url, true)?;
         let (bind, concrete) = parse_listen(self.listen_address.trim())?;
+        let advertise_derived = empty_to_none(self.advertise_url.as_ref()).is_none();
         let advertise_url = match empty_to_none(self.advertise_url.as_ref()) {
             Some(url) => check_url("ADVERTISE_URL", &url, false)?,
             None => concrete.ok_or_else(|| StartupError::Config {
@@ -388,6 +392,7 @@ impl Config {
             spm_url,
             bind,
             advertise_url,
+            advertise_derived,
             nats_url,
             provider_id_vm,
             provider_id_cluster,

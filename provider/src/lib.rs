@@ -12,7 +12,7 @@
 //!   [`kweb::KwebError`].
 //! - [`store`]: redb tables (resources, names, order, intents, outbox).
 //! - [`monitor`]: polls kweb, maps statuses ([`status`]), debounces, finds
-//!   orphans, reconciles intents; [`events`] builds CloudEvents; [`relay`]
+//!   orphans, reconciles intents, with [`debounce`]; [`events`] builds CloudEvents; [`relay`]
 //!   delivers the outbox to NATS; [`registrar`] registers with DCM;
 //!   [`health`] probes kweb in the background; [`metrics`] renders
 //!   Prometheus text.
@@ -28,6 +28,7 @@
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod debounce;
 pub mod error;
 pub mod events;
 pub mod health;

@@ -31,6 +31,11 @@ pub const METRICS: &[(&str, &str, &str)] = &[
         "Duration of one monitor poll cycle",
     ),
     (
+        "dcm_kcli_monitor_last_poll_duration_seconds",
+        "gauge",
+        "Duration of the latest monitor poll cycle",
+    ),
+    (
         "dcm_kcli_monitor_status_changes_total",
         "counter",
         "Status changes observed by the monitor",

@@ -18,17 +18,12 @@ use tokio::time::Instant;
 use crate::app::{App, Orphan};
 use crate::clock::{ms, rfc3339};
 use crate::config::OrphanPolicy;
+use crate::debounce::Debouncer;
 use crate::kweb::{KubeEntry, VmEntry};
 use crate::service::remove_deleted;
 use crate::spec::vm::Catalog;
 use crate::status::{VmState, cluster, is_terminal, map_vm, vm};
 use crate::store::{Kind, OutboxEntry, Record};
-
-#[derive(Debug, Default)]
-struct Debounce {
-    last_published: Option<Instant>,
-    pending: bool,
-}
 
 #[derive(Debug)]
 struct Seen {
@@ -47,7 +42,7 @@ struct Change {
 #[derive(Debug)]
 pub struct Monitor {
     app: Arc<App>,
-    debounce: HashMap<String, Debounce>,
+    debounce: Debouncer,
     seen_orphans: HashMap<(Kind, String), Seen>,
     last_resync: Instant,
     redelete_after: Duration,
@@ -58,9 +53,10 @@ impl Monitor {
     #[must_use]
     pub fn new(app: Arc<App>) -> Self {
         let redelete_after = app.settings.raw.kweb_timeout;
+        let debounce = Debouncer::new(app.settings.raw.debounce_window);
         Self {
             app,
-            debounce: HashMap::new(),
+            debounce,
             seen_orphans: HashMap::new(),
             last_resync: Instant::now(),
             redelete_after,
@@ -97,33 +93,14 @@ impl Monitor {
     }
 
     fn next_flush(&self) -> Option<Instant> {
-        let window = self.app.settings.raw.debounce_window;
-        self.debounce
-            .values()
-            .filter(|d| d.pending)
-            .filter_map(|d| d.last_published.map(|t| t + window))
-            .min()
+        self.debounce.next_due()
     }
 
     /// Publishes pending statuses whose debounce window has ended.
     async fn flush_due(&mut self) {
-        let window = self.app.settings.raw.debounce_window;
-        let due: Vec<String> = self
-            .debounce
-            .iter()
-            .filter(|(_, d)| {
-                d.pending
-                    && d.last_published
-                        .is_none_or(|t| t + window <= Instant::now())
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
+        let due = self.debounce.take_due();
         let mut events = Vec::new();
         for id in due {
-            if let Some(d) = self.debounce.get_mut(&id) {
-                d.pending = false;
-                d.last_published = Some(Instant::now());
-            }
             if let Ok(Some(record)) = self.app.store.get(&id) {
                 events.push(self.app.event(
                     record.kind,
@@ -163,9 +140,7 @@ impl Monitor {
             })
             .collect();
         for r in &records {
-            if let Some(d) = self.debounce.get_mut(&r.id) {
-                d.pending = false;
-            }
+            self.debounce.clear_pending(&r.id);
         }
         self.push(events).await;
         self.app.recheck_streams.store(true, Ordering::SeqCst);
@@ -174,7 +149,7 @@ impl Monitor {
     /// One poll cycle.
     pub async fn poll_once(&mut self) {
         let started = Instant::now();
-        self.refresh_catalog().await;
+        refresh_catalog(&self.app).await;
         let vms = self.app.kweb.list_vms().await;
         let kubes = self.app.kweb.list_kubes().await;
         let Ok(records) = self.app.store.all() else {
@@ -268,44 +243,21 @@ impl Monitor {
         }
         self.handle_orphans(orphans, vms.is_ok(), kubes.is_ok())
             .await;
-        let managed = self.app.store.all().unwrap_or_default();
         for kind in [Kind::Vm, Kind::Cluster] {
-            let n = managed.iter().filter(|r| r.kind == kind).count();
+            let n = self.app.store.count(kind).unwrap_or(0);
             self.app.metrics.set(
                 "dcm_kcli_resources_managed",
                 &[("type", kind.service_type())],
                 n as f64,
             );
         }
-        self.app.metrics.observe(
-            "dcm_kcli_monitor_poll_duration_seconds",
-            started.elapsed().as_secs_f64(),
-        );
-    }
-
-    async fn refresh_catalog(&self) {
-        if let Ok(profiles) = self.app.kweb.vm_profiles().await {
-            let images = self.app.kweb.image_names().await.unwrap_or_default();
-            if let Ok(mut catalog) = self.app.catalog.write() {
-                *catalog = Catalog {
-                    profiles,
-                    images,
-                    loaded: true,
-                };
-            }
-        }
-        let unknown = self
-            .app
-            .backend_type
-            .read()
-            .map(|b| b.is_none())
-            .unwrap_or(false);
-        if unknown
-            && let Ok(Some(kind)) = self.app.kweb.default_client_type().await
-            && let Ok(mut backend) = self.app.backend_type.write()
-        {
-            *backend = Some(kind);
-        }
+        let took = started.elapsed().as_secs_f64();
+        self.app
+            .metrics
+            .observe("dcm_kcli_monitor_poll_duration_seconds", took);
+        self.app
+            .metrics
+            .set("dcm_kcli_monitor_last_poll_duration_seconds", &[], took);
     }
 
     async fn reconcile_vm(&mut self, record: &Record, entry: Option<&VmEntry>, has_intent: bool) {
@@ -611,21 +563,11 @@ impl Monitor {
         if !changed && probe == *record && !clear_intent {
             return;
         }
-        let window = self.app.settings.raw.debounce_window;
-        let entry = self.debounce.entry(record.id.clone()).or_default();
-        let publish_now = changed
-            && (is_terminal(&change.status)
-                || entry.last_published.is_none_or(|t| t.elapsed() >= window));
+        let publish_now = changed && self.debounce.on_change(&record.id, &change.status);
         if changed {
             self.app
                 .metrics
                 .inc("dcm_kcli_monitor_status_changes_total", &[]);
-            if publish_now {
-                entry.last_published = Some(Instant::now());
-                entry.pending = false;
-            } else {
-                entry.pending = true;
-            }
         }
         if is_terminal(&change.status) {
             self.app.evict_kubeconfig(&record.id);
@@ -691,24 +633,7 @@ impl Monitor {
             });
             seen.polls += 1;
             let (first_seen_ms, polls) = (seen.first_seen_ms, seen.polls);
-            let mut dcm_id = listed_id;
-            if kind == Kind::Vm
-                && dcm_id.is_none()
-                && self.app.settings.raw.orphan_policy == OrphanPolicy::Adopt
-            {
-                dcm_id = self
-                    .app
-                    .kweb
-                    .get_vm(&name, None)
-                    .await
-                    .ok()
-                    .flatten()
-                    .and_then(|info| {
-                        info.get("dcm_id")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned)
-                    });
-            }
+            let dcm_id = listed_id;
             match self.app.settings.raw.orphan_policy {
                 OrphanPolicy::Adopt if dcm_id.is_some() => {
                     if let Some(id) = dcm_id.as_deref()
@@ -801,6 +726,32 @@ impl Monitor {
             self.app.outbox_changed();
         }
         ok
+    }
+}
+
+/// Refreshes the profile/image cache and learns the backend type (KCLI-012,
+/// KCLI-013, KCLI-002). Failures keep the previous cache.
+pub async fn refresh_catalog(app: &App) {
+    if let Ok(profiles) = app.kweb.vm_profiles().await {
+        let images = app.kweb.image_names().await.unwrap_or_default();
+        if let Ok(mut catalog) = app.catalog.write() {
+            *catalog = Catalog {
+                profiles,
+                images,
+                loaded: true,
+            };
+        }
+    }
+    let unknown = app
+        .backend_type
+        .read()
+        .map(|b| b.is_none())
+        .unwrap_or(false);
+    if unknown
+        && let Ok(Some(kind)) = app.kweb.default_client_type().await
+        && let Ok(mut backend) = app.backend_type.write()
+    {
+        *backend = Some(kind);
     }
 }
 

@@ -144,17 +144,42 @@ async fn attempt(app: &App, http: &reqwest::Client, kind: Kind) -> Attempt {
     outcome
 }
 
-/// Full-jitter delay in `[0, cap]`.
-fn jitter(cap: Duration) -> Duration {
-    let ms = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(rand::rng().random_range(0..=ms))
+/// Capped exponential backoff with full jitter (REG-021): the n-th delay is
+/// uniform in `[0, min(1 s × 2^n, 60 s)]`.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    cap: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            cap: INITIAL_BACKOFF,
+        }
+    }
+}
+
+impl Backoff {
+    /// The upper bound of the next delay.
+    #[must_use]
+    pub const fn cap(&self) -> Duration {
+        self.cap
+    }
+
+    /// The next jittered delay; doubles the cap up to 60 s.
+    pub fn next_delay(&mut self) -> Duration {
+        let ms = u64::try_from(self.cap.as_millis()).unwrap_or(u64::MAX);
+        let delay = Duration::from_millis(rand::rng().random_range(0..=ms));
+        self.cap = (self.cap * 2).min(MAX_BACKOFF);
+        delay
+    }
 }
 
 /// Registers `kind` forever (until the task is aborted).
 pub async fn run(app: Arc<App>, kind: Kind) {
     let http = reqwest::Client::new();
     loop {
-        let mut cap = INITIAL_BACKOFF;
+        let mut backoff = Backoff::default();
         loop {
             match attempt(&app, &http, kind).await {
                 Attempt::Registered => {
@@ -165,10 +190,7 @@ pub async fn run(app: Arc<App>, kind: Kind) {
                     set_registered(&app, kind, false);
                     break;
                 }
-                Attempt::Retry => {
-                    tokio::time::sleep(jitter(cap)).await;
-                    cap = (cap * 2).min(MAX_BACKOFF);
-                }
+                Attempt::Retry => tokio::time::sleep(backoff.next_delay()).await,
             }
         }
         tokio::time::sleep(app.settings.raw.reregister_interval).await;
@@ -187,5 +209,23 @@ pub async fn deregister(app: &App) {
             }
             _ => tracing::warn!(provider = %name, "deregistration failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reg021_backoff_doubles_to_a_60s_cap_with_full_jitter() {
+        let mut backoff = Backoff::default();
+        let mut caps = Vec::new();
+        for _ in 0..10 {
+            let cap = backoff.cap();
+            caps.push(cap.as_secs());
+            let delay = backoff.next_delay();
+            assert!(delay <= cap, "{delay:?} > {cap:?}");
+        }
+        assert_eq!(caps, vec![1, 2, 4, 8, 16, 32, 60, 60, 60, 60]);
     }
 }

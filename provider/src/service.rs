@@ -168,6 +168,7 @@ pub async fn create(
     let (body, notes) = match kind {
         Kind::Vm => spec::vm::resolve(
             &spec,
+            &id,
             &name,
             &app.catalog(),
             &app.settings.raw.default_profile,

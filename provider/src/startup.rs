@@ -49,7 +49,7 @@ impl Application {
     /// # Errors
     /// [`StartupError`] naming the variable at fault.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let settings = config.validate()?;
+        let mut settings = config.validate()?;
         let path = settings.raw.state_store_path.clone();
         let keep_latest = settings.nats_url.is_none();
         let store = tokio::task::spawn_blocking(move || Store::open(&path, keep_latest))
@@ -72,6 +72,9 @@ impl Application {
             .await
             .map_err(StartupError::Bind)?;
         let local_addr = listener.local_addr().map_err(StartupError::Bind)?;
+        if settings.advertise_derived && settings.bind.port() == 0 {
+            settings.advertise_url = format!("http://{local_addr}");
+        }
         if settings.auth_token.is_none() {
             tracing::warn!(
                 "SP_AUTH_TOKEN is not set: resource routes accept unauthenticated requests"
@@ -142,6 +145,13 @@ impl Application {
     ) -> Result<(), RunError> {
         let app = self.app;
         let shutdown_timeout = app.settings.raw.shutdown_timeout;
+        // KCLI-012: fill the profile cache before serving, bounded so a down
+        // kweb never delays start-up for long (REG-023).
+        let _ = tokio::time::timeout(
+            app.settings.raw.health_probe_timeout,
+            crate::monitor::refresh_catalog(&app),
+        )
+        .await;
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(health::probe_loop(
             Arc::clone(&app.health),

@@ -102,6 +102,12 @@ pub fn sanitise_reason(reason: &str) -> Option<String> {
     plain.then(|| trimmed.to_owned())
 }
 
+/// Prefix of the `owner` metadata value that carries the DCM id. kcli
+/// stores `owner` in the VM's metadata at creation and shows it in both
+/// `GET /vms` and `GET /vms/{name}`; unknown keys such as `dcm_id` are stored
+/// but never shown by kcli's kvm `info`, so they cannot be read back.
+pub const OWNER_PREFIX: &str = "dcm:";
+
 /// One entry of `GET /vms` (`kweb-reference.md` §6.1, list mode).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VmEntry {
@@ -115,7 +121,9 @@ pub struct VmEntry {
     pub user: Option<String>,
     /// Cluster this VM is a node of (`kube` key).
     pub kube: Option<String>,
-    /// `dcm_id` metadata written by the provider (KCLI-005), when listed.
+    /// The DCM id the provider recorded on the VM: kweb's `owner` metadata
+    /// `dcm:{id}` (listed by `GET /vms` on every backend), or a `dcm_id` key
+    /// when a backend lists it (KCLI-005, ORP-005).
     pub dcm_id: Option<String>,
 }
 
@@ -131,7 +139,9 @@ impl VmEntry {
             ip: text("ip").filter(|s| !s.is_empty()),
             user: text("user").filter(|s| !s.is_empty()),
             kube: text("kube"),
-            dcm_id: text("dcm_id"),
+            dcm_id: text("dcm_id").or_else(|| {
+                text("owner").and_then(|o| o.strip_prefix(OWNER_PREFIX).map(str::to_owned))
+            }),
         })
     }
 }

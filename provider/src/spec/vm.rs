@@ -165,6 +165,7 @@ pub fn choose_profile(
 /// 422 for an unknown profile, a disallowed hint or a conflicting hint.
 pub fn resolve(
     spec: &Map<String, Value>,
+    id: &str,
     name: &str,
     catalog: &Catalog,
     default_profile: &str,
@@ -221,6 +222,12 @@ pub fn resolve(
         .and_then(Value::as_object);
     let mut notes = Vec::new();
     rules.apply(hints, &["profile"], &mut body, &mut notes)?;
+    // The DCM id travels in kcli's `owner` metadata so adoption can read it
+    // back from `GET /vms` (ORP-005, KCLI-005).
+    body.insert(
+        "owner".into(),
+        json!(format!("{}{id}", crate::kweb::OWNER_PREFIX)),
+    );
     if let Some(entry) = catalog.profiles.get(&profile) {
         for key in ["nets", "disks"] {
             if !body.contains_key(key)
@@ -279,11 +286,12 @@ mod tests {
             json!({"nets": ["default"], "disks": [10]}),
         );
         let rules = HintRules::new(HintsPolicy::Reject, &[]);
-        let (body, _) = resolve(&spec, "dcm-x", &catalog, "fedora41", &rules).expect("resolves");
+        let (body, _) =
+            resolve(&spec, "x", "dcm-x", &catalog, "fedora41", &rules).expect("resolves");
         assert_eq!(
             body,
             json!({"name": "dcm-x", "profile": "fedora41", "numcpus": 2, "memory": 4096, "disks": [20, 2],
-                   "keys": ["ssh-ed25519 AAAA x"], "nets": ["default"]})
+                   "keys": ["ssh-ed25519 AAAA x"], "owner": "dcm:x", "nets": ["default"]})
         );
     }
 
