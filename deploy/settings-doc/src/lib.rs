@@ -18,7 +18,10 @@
 //! The crate's tests also tie the deploy examples to the provider's real
 //! behaviour: `tests/registration_examples.rs` runs kcli-provider against
 //! kweb-sim and a recording registry and requires the requests to equal
-//! `deploy/examples/registration/*.json`.
+//! `deploy/examples/registration/*.json`; `tests/catalog_examples.rs`
+//! resolves the catalog items as DCM does, creates them on the provider
+//! over kweb-sim and checks that kweb was asked for the cluster type and
+//! profile the items name (the Go provider's cluster item was not).
 
 pub mod document;
 pub mod markdown;
