@@ -104,6 +104,17 @@ def checks(ctx: Context) -> list[Check]:
                 problems.append(f"metadata.{key} advertises a backend address (SEC-009)")
         return problems
 
+    def suite_schema() -> list[str]:
+        """The suite's own registration schema (derived from its wire types, committed as an insta snapshot)."""
+        snapshot = ctx.root / "snapshots" / "sp_schema_registration.snap"
+        if not snapshot.exists():
+            return [f"{ctx.rel(snapshot)} is missing: the suite's registration schema comes from the spsuite branch"]
+        schema = json.loads(snapshot.read_text(encoding="utf-8").split("---", 2)[2])
+        problems: list[str] = []
+        for path in sorted((examples / "registration").glob("*.json")):
+            problems += schema_errors(schema, ctx.json(path)["body"], f"{ctx.rel(path)} (suite schema)")
+        return problems
+
     def registration_pair() -> list[str]:
         types = {ctx.json(p)["body"].get("service_type") for p in (examples / "registration").glob("*.json")}
         return [] if types == {"vm", "cluster"} else [f"registration examples cover {sorted(types)}, not vm and cluster (KCLI-001)"]
@@ -215,6 +226,7 @@ def checks(ctx: Context) -> list[Check]:
         *[Check(f"examples: registration {p.name} (schema, REG-010 id, KCLI-002 body)",
                 lambda p=p: registration(p)) for p in registration_files],
         Check("examples: registration payloads for kcli-vm and kcli-cluster", registration_pair),
+        Check("examples: registration bodies against the conformance suite's schema", suite_schema),
         *[Check(f"examples: catalog item {p.name} (schema, resolved spec the provider accepts)",
                 lambda p=p: catalog_item(p)) for p in catalog_files],
         Check("examples: routing policy (schema, Rego evaluated on cases.json)", policy),

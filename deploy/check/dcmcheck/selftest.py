@@ -22,7 +22,8 @@ from . import compose, containerfile, docs, examples, kubernetes, quadlet, yamlf
 from .context import Context
 from .runner import Check, Runner
 
-COPIED = ("deploy", "docs", "scripts", "features", "conformance/fixtures", "Cargo.toml", ".dockerignore")
+COPIED = ("deploy", "docs", "scripts", "features", "conformance/fixtures", "snapshots", "Cargo.toml",
+          ".dockerignore")
 MODULES = (yamlfiles, containerfile, compose, kubernetes, quadlet, examples, docs)
 USES_CARGO = ("table equals", "match their CLIs")
 
