@@ -21,7 +21,10 @@
 //! `deploy/examples/registration/*.json`; `tests/catalog_examples.rs`
 //! resolves the catalog items as DCM does, creates them on the provider
 //! over kweb-sim and checks that kweb was asked for the cluster type and
-//! profile the items name (the Go provider's cluster item was not).
+//! profile the items name (the Go provider's cluster item was not);
+//! `tests/shipped_configs.rs` runs the provider's startup validation on
+//! every configuration shipped under deploy/ (image, compose, Quadlet,
+//! Kubernetes overlays).
 
 pub mod document;
 pub mod markdown;
