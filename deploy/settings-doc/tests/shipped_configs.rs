@@ -70,12 +70,12 @@ fn image_env() -> Env {
     for line in text.lines().map(str::trim) {
         if let Some(from) = line.strip_prefix("FROM ") {
             stage = from.rsplit(' ').next().unwrap_or_default().to_owned();
-        } else if let Some(assignments) = line.strip_prefix("ENV ") {
-            if stage == "kcli-provider" || stage == "runtime" {
-                for pair in assignments.split_whitespace() {
-                    let (k, v) = pair.split_once('=').expect("ENV NAME=value");
-                    env.insert(k.to_owned(), v.to_owned());
-                }
+        } else if let Some(assignments) = line.strip_prefix("ENV ")
+            && (stage == "kcli-provider" || stage == "runtime")
+        {
+            for pair in assignments.split_whitespace() {
+                let (k, v) = pair.split_once('=').expect("ENV NAME=value");
+                env.insert(k.to_owned(), v.to_owned());
             }
         }
     }
