@@ -398,6 +398,7 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
 
     let mut guard = shared.lock();
     let now = guard.clock.now();
+    guard.world.now = now;
     let stamp = stamp_at(now);
     let out = match resolved {
         Resolved::NotFound => {

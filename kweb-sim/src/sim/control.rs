@@ -94,6 +94,10 @@ struct TransitionsBody {
     fail_stage: Option<Option<u8>>,
     #[serde(default)]
     ssh_key: Option<bool>,
+    #[serde(default)]
+    vm_boot_seconds: Option<f64>,
+    #[serde(default)]
+    vm_lease_seconds: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +129,7 @@ pub fn seeded_start(seed: u64) -> f64 {
 pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
     let m = method.to_ascii_uppercase();
     let now = sim.clock.now();
+    sim.world.now = now;
     match (m.as_str(), path) {
         ("POST", "/_sim/reset") => {
             let b: ResetBody = match parse(body) {
@@ -211,7 +216,7 @@ pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
             }
             Err(e) => e,
         },
-        ("GET", "/_sim/transitions") => (200, json!(sim.transitions)),
+        ("GET", "/_sim/transitions") => (200, transitions_json(sim)),
         ("POST", "/_sim/transitions") => match parse::<TransitionsBody>(body) {
             Ok(b) => {
                 let mut t = b
@@ -244,8 +249,29 @@ pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
                 if let Some(v) = b.ssh_key {
                     t.ssh_key = v;
                 }
+                let mut timing = sim.world.vm_timing;
+                for (value, slot, name) in [
+                    (
+                        b.vm_boot_seconds,
+                        &mut timing.boot_seconds,
+                        "vm_boot_seconds",
+                    ),
+                    (
+                        b.vm_lease_seconds,
+                        &mut timing.lease_seconds,
+                        "vm_lease_seconds",
+                    ),
+                ] {
+                    if let Some(v) = value {
+                        if !v.is_finite() || v < 0.0 {
+                            return bad(format!("{name} must be >= 0"));
+                        }
+                        *slot = v;
+                    }
+                }
                 sim.transitions = t;
-                (200, json!(sim.transitions))
+                sim.world.vm_timing = timing;
+                (200, transitions_json(sim))
             }
             Err(e) => e,
         },
@@ -375,6 +401,13 @@ fn fault_item(sim: &mut Sim, method: &str, id: &str, body: &[u8]) -> Reply {
     }
 }
 
+fn transitions_json(sim: &Sim) -> Value {
+    let mut v = json!(sim.transitions);
+    v["vm_boot_seconds"] = json!(sim.world.vm_timing.boot_seconds);
+    v["vm_lease_seconds"] = json!(sim.world.vm_timing.lease_seconds);
+    v
+}
+
 fn clock_json(sim: &Sim) -> Value {
     let now = sim.clock.now();
     json!({"now": iso8601(now), "unix": now, "paused": sim.clock.paused()})
@@ -416,7 +449,7 @@ fn state(sim: &Sim) -> Value {
         "cluster_jobs": sim.jobs,
         "profiles": w.profiles,
         "kubeprofiles": w.kubeprofiles,
-        "transitions": sim.transitions,
+        "transitions": transitions_json(sim),
         "host": sim.options,
         "faults": sim.faults.rules,
         "effects": sim.effects,

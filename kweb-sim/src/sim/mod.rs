@@ -237,6 +237,7 @@ impl Sim {
 
     /// Applies every stage that is due at `now`.
     pub fn tick(&mut self, now: f64) {
+        self.world.now = now;
         loop {
             let mut progressed = false;
             for i in 0..self.jobs.len() {
@@ -392,6 +393,8 @@ impl Sim {
             .and_then(Value::as_str)
             .unwrap_or(&job.cluster)
             .to_owned();
+        let now = self.world.now;
+        self.world.now = at;
         if let Built::Created = build_vm(self, at, name, "kvirt", &s, &plan)
             && let Some(vm) = self.world.vm_mut(name)
             && !running
@@ -399,6 +402,7 @@ impl Sim {
             vm.power = Power::Off;
             vm.domain_id = None;
         }
+        self.world.now = now;
     }
 
     /// Kubeconfig of cluster `c` when present.

@@ -327,3 +327,61 @@ async fn seed_makes_ids_and_macs_reproducible() {
     assert_eq!(ia["nets"][0]["mac"], ib["nets"][0]["mac"]);
     assert_eq!(ia["creationdate"], ib["creationdate"]);
 }
+
+#[tokio::test]
+async fn vm_boot_and_lease_delays_follow_the_simulator_clock() {
+    let app = spawn_app().await;
+    call(app.addr, "POST", "/_sim/clock/pause", None).await;
+    let t = call(
+        app.addr,
+        "POST",
+        "/_sim/transitions",
+        Some(r#"{"vm_boot_seconds": 5, "vm_lease_seconds": 10}"#),
+    )
+    .await;
+    assert_eq!(t.json()["vm_lease_seconds"], 10.0);
+    call(
+        app.addr,
+        "POST",
+        "/_sim/flavour",
+        Some(r#"{"flavour":"kubevirt"}"#),
+    )
+    .await;
+    call(
+        app.addr,
+        "POST",
+        "/vms",
+        Some(r#"{"name":"b","profile":"kvirt","nets":["default"]}"#),
+    )
+    .await;
+    let info = call(app.addr, "GET", "/vms/b", None).await.json();
+    assert_eq!(info["status"], "Scheduling");
+    assert!(info.get("ip").is_none());
+    call(
+        app.addr,
+        "POST",
+        "/_sim/clock/advance",
+        Some(r#"{"seconds": 5}"#),
+    )
+    .await;
+    let info = call(app.addr, "GET", "/vms/b", None).await.json();
+    assert_eq!(info["status"], "up");
+    assert!(info.get("ip").is_none());
+    call(
+        app.addr,
+        "POST",
+        "/_sim/clock/advance",
+        Some(r#"{"seconds": 5}"#),
+    )
+    .await;
+    let info = call(app.addr, "GET", "/vms/b", None).await.json();
+    assert_eq!(info["ip"], "192.168.122.23");
+    let bad = call(
+        app.addr,
+        "POST",
+        "/_sim/transitions",
+        Some(r#"{"vm_boot_seconds": -1}"#),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+}
