@@ -209,6 +209,13 @@ pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
             }
             Err(e) => e,
         },
+        ("POST", "/_sim/debug") => match parse::<Toggle>(body) {
+            Ok(b) => {
+                sim.debug = b.enabled;
+                (200, json!({"debug": b.enabled}))
+            }
+            Err(e) => e,
+        },
         ("POST", "/_sim/flavour") => match parse::<FlavourBody>(body) {
             Ok(b) => {
                 sim.world.flavour = b.flavour;
@@ -434,6 +441,7 @@ fn state(sim: &Sim) -> Value {
         "readonly": w.readonly,
         "reachable": w.reachable,
         "serial": sim.serial,
+        "debug": sim.debug,
         "clock": clock_json(sim),
         "default_client": w.default_client,
         "clients": w.clients,

@@ -89,6 +89,8 @@ pub struct Sim {
     pub preset_options: Options,
     /// Serial (wsgiref-like) serving.
     pub serial: bool,
+    /// Bottle debug mode (`KWEB_DEBUG`): exception pages carry a traceback.
+    pub debug: bool,
     /// Total requests served.
     pub requests: u64,
     /// Simulator time at start-up (static files' `Last-Modified`).
@@ -121,6 +123,7 @@ impl Sim {
             preset,
             preset_options: options,
             serial: false,
+            debug: false,
             requests: 0,
         };
         sim.apply_preset_options();

@@ -385,3 +385,33 @@ async fn vm_boot_and_lease_delays_follow_the_simulator_clock() {
     .await;
     assert_eq!(bad.status(), 400);
 }
+
+#[tokio::test]
+async fn debug_mode_adds_the_exception_and_traceback() {
+    let app = spawn_app().await;
+    let plain = call(app.addr, "GET", "/reposlist", None).await;
+    assert_eq!(plain.status(), 500);
+    assert!(!plain.text().contains("<h2>Exception:</h2>"));
+    call(
+        app.addr,
+        "POST",
+        "/_sim/debug",
+        Some(r#"{"enabled": true}"#),
+    )
+    .await;
+    let page = call(app.addr, "GET", "/reposlist", None).await.text();
+    assert!(page.contains(
+        "            <pre>Internal Server Error</pre>\n              <h2>Exception:</h2>\n"
+    ));
+    assert!(page.contains(
+        "<pre>AttributeError(&quot;&#039;Kconfig&#039; object has no attribute &#039;list_repos&#039;&quot;)</pre>"
+    ));
+    assert!(page.contains("AttributeError: &#039;Kconfig&#039; object has no attribute &#039;list_repos&#039;\n</pre>\n        </body>"));
+    let key = call(app.addr, "POST", "/vms", Some(r#"{"name": "x"}"#))
+        .await
+        .text();
+    assert!(
+        key.contains("<pre>KeyError(&#039;profile&#039;)</pre>"),
+        "{key}"
+    );
+}
