@@ -637,18 +637,33 @@ fn populate(sim: &mut Sim, body: &[u8], now: f64) -> Reply {
             .put_volume(&v.pool, &v.name, v.size_gib.unwrap_or(1.0));
         counts["volumes"] = json!(counts["volumes"].as_u64().unwrap_or(0) + 1);
     }
+    let mut index: std::collections::HashMap<String, usize> = sim
+        .world
+        .vms
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.name.clone(), i))
+        .collect();
     for spec in b.vms {
-        let vm = match vm_from_spec(sim, spec, now) {
+        let existing = index.get(&spec.name).copied();
+        let existing_id = existing.map(|i| sim.world.vms[i].id.clone());
+        let vm = match vm_from_spec(sim, spec, existing_id, now) {
             Ok(v) => v,
             Err(e) => return e,
         };
         let active = vm.power.is_active() && vm.domain_id.is_none();
-        let name = vm.name.clone();
-        match sim.world.vm_index(&name) {
-            Some(i) => sim.world.vms[i] = vm,
-            None => sim.world.vms.push(vm),
-        }
-        if active && let Some(i) = sim.world.vm_index(&name) {
+        let i = match existing {
+            Some(i) => {
+                sim.world.vms[i] = vm;
+                i
+            }
+            None => {
+                index.insert(vm.name.clone(), sim.world.vms.len());
+                sim.world.vms.push(vm);
+                sim.world.vms.len() - 1
+            }
+        };
+        if active {
             let power = sim.world.vms[i].power.clone();
             sim.world.power_on(i);
             sim.world.vms[i].power = power;
@@ -682,13 +697,15 @@ fn populate(sim: &mut Sim, body: &[u8], now: f64) -> Reply {
     (200, json!({"upserted": counts}))
 }
 
-fn vm_from_spec(sim: &mut Sim, s: VmSpec, now: f64) -> Result<Vm, Reply> {
-    let id = match s.id {
-        Some(id) => id,
-        None => match sim.world.vm(&s.name) {
-            Some(v) => v.id.clone(),
-            None => sim.world.new_uuid(),
-        },
+fn vm_from_spec(
+    sim: &mut Sim,
+    s: VmSpec,
+    existing_id: Option<String>,
+    now: f64,
+) -> Result<Vm, Reply> {
+    let id = match (s.id, existing_id) {
+        (Some(id), _) | (None, Some(id)) => id,
+        (None, None) => sim.world.new_uuid(),
     };
     let mut vm = Vm::new(&s.name, id);
     vm.power = Power::from_word(s.status.as_deref());

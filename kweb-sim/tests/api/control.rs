@@ -415,3 +415,38 @@ async fn debug_mode_adds_the_exception_and_traceback() {
         "{key}"
     );
 }
+
+#[tokio::test]
+async fn command_line_flags_build_the_world() {
+    use clap::Parser;
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0);
+    let config = kweb_sim::Config::try_parse_from([
+        "kweb-sim",
+        "--bind",
+        "127.0.0.1:1",
+        "--port",
+        &free.to_string(),
+        "--preset",
+        "empty",
+        "--flavour",
+        "proxmox",
+        "--readonly",
+    ])
+    .expect("flags parse");
+    let app = kweb_sim::Application::build(config).await.expect("build");
+    let addr = app.local_addr().expect("addr");
+    assert_eq!(addr.port(), free);
+    tokio::spawn(app.run_until_stopped());
+    assert_eq!(
+        call(addr, "GET", "/vms", None).await.text(),
+        r#"{"vms": []}"#
+    );
+    assert_eq!(call(addr, "POST", "/vms", None).await.status(), 403);
+    let state = call(addr, "GET", "/_sim/state", None).await.json();
+    assert_eq!(state["flavour"], "proxmox");
+    assert_eq!(state["preset"], "empty");
+    assert!(kweb_sim::Config::try_parse_from(["kweb-sim", "--preset", "nosuch"]).is_err());
+}
