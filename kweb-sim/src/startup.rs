@@ -346,8 +346,11 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
         url_repr: url_repr(req, &decoded, local),
     };
 
+    let mutating =
+        !req.method.eq_ignore_ascii_case("GET") && !req.method.eq_ignore_ascii_case("HEAD");
     if !shared.strict && (decoded == "/_sim" || decoded.starts_with("/_sim/")) {
         let mut sim = shared.lock();
+        sim.version += 1;
         let (status, body) = control::handle(&mut sim, &req.method, &decoded, &req.body);
         let stamp = stamp_at(sim.clock.now());
         drop(sim);
@@ -399,6 +402,9 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
     }
 
     let mut guard = shared.lock();
+    if mutating {
+        guard.version += 1;
+    }
     let now = guard.clock.now();
     let debug = guard.debug;
     guard.world.now = now;

@@ -95,6 +95,11 @@ pub struct Sim {
     pub requests: u64,
     /// Simulator time at start-up (static files' `Last-Modified`).
     pub started_at: f64,
+    /// Bumped by every request that may change state and by applied
+    /// stages; keys [`Sim::vms_cache`].
+    pub version: u64,
+    /// The last `GET /vms` body and the [`Sim::version`] it was built at.
+    pub vms_cache: Option<(u64, String)>,
 }
 
 impl Sim {
@@ -125,6 +130,8 @@ impl Sim {
             serial: false,
             debug: false,
             requests: 0,
+            version: 0,
+            vms_cache: None,
         };
         sim.apply_preset_options();
         sim
@@ -258,6 +265,7 @@ impl Sim {
                 };
                 let job = self.jobs[i].clone();
                 self.apply_stage(&job, stage, at);
+                self.version += 1;
                 self.jobs[i].reached = Some(stage);
                 self.jobs[i].due = self.next_due(at);
                 progressed = true;
