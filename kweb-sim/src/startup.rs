@@ -96,6 +96,7 @@ impl Application {
         sim.world.flavour = config.flavour;
         sim.world.readonly = config.readonly;
         sim.serial = config.serial;
+        sim.debug = config.debug;
         if let Some(path) = &config.state_file
             && path.exists()
         {
@@ -274,12 +275,13 @@ fn etag(body: &[u8], mtime: f64) -> String {
     format!("{:016x}{:016x}{:08x}", h[0], h[1], h[2] as u32)
 }
 
-fn render(stamp: &Stamp, out: Out) -> Response {
+fn render(stamp: &Stamp, out: Out, debug: bool) -> Response {
     match out {
         Out::Json(status, v) => stamp.json(status, &v),
         Out::JsonText(status, text) => stamp.json_text(status, text),
         Out::Html(status, s) => stamp.html(status, s),
         Out::Error(status, text) => stamp.error_page(status, &text),
+        Out::Raise(line) => stamp.exception_page(&line, debug),
         Out::E4 => stamp.e4(),
         Out::Static {
             content_type,
@@ -333,7 +335,7 @@ fn fault_response(stamp: &Stamp, rule: &FaultRule) -> Response {
             };
         }
     };
-    render(stamp, out)
+    render(stamp, out, false)
 }
 
 async fn process(shared: &Shared, req: &crate::http::wire::Request, local: SocketAddr) -> Action {
@@ -344,8 +346,11 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
         url_repr: url_repr(req, &decoded, local),
     };
 
+    let mutating =
+        !req.method.eq_ignore_ascii_case("GET") && !req.method.eq_ignore_ascii_case("HEAD");
     if !shared.strict && (decoded == "/_sim" || decoded.starts_with("/_sim/")) {
         let mut sim = shared.lock();
+        sim.version += 1;
         let (status, body) = control::handle(&mut sim, &req.method, &decoded, &req.body);
         let stamp = stamp_at(sim.clock.now());
         drop(sim);
@@ -397,7 +402,12 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
     }
 
     let mut guard = shared.lock();
+    if mutating {
+        guard.version += 1;
+    }
     let now = guard.clock.now();
+    let debug = guard.debug;
+    guard.world.now = now;
     let stamp = stamp_at(now);
     let out = match resolved {
         Resolved::NotFound => {
@@ -419,5 +429,5 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
         }
     };
     drop(guard);
-    Action::Respond(render(&stamp, out))
+    Action::Respond(render(&stamp, out, debug))
 }

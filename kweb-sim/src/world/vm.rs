@@ -79,6 +79,9 @@ pub struct Vm {
     /// backend shows memory changes (kvm; never on the test driver).
     #[serde(default)]
     pub pending_memory: Option<u64>,
+    /// Simulator time of the last start, Unix seconds.
+    #[serde(default)]
+    pub started_at: Option<f64>,
     /// Simulator time of creation, Unix seconds (node `AGE`).
     #[serde(default)]
     pub created_at: f64,
@@ -103,6 +106,7 @@ impl Vm {
             meta: Map::new(),
             info_fails: false,
             pending_numcpus: None,
+            started_at: None,
             pending_memory: None,
             created_at: 0.0,
         }
@@ -247,7 +251,7 @@ impl World {
         if let Some(v) = m.get("pcidevices") {
             o.push(("pcidevices", v.clone()));
         }
-        o.push(("status", self.flavour.status(&vm.power)));
+        o.push(("status", self.status_of(vm)));
         if full {
             o.push(("autostart", json!(vm.autostart)));
             o.push(("numcpus", json!(vm.numcpus)));
@@ -286,21 +290,182 @@ impl World {
     }
 
     /// Appends the `json.dumps` text of a VMLIST element to `out` without
-    /// building a JSON tree (the fast path of `GET /vms`).
+    /// building a JSON tree (the fast path of `GET /vms`; same bytes as
+    /// `json.dumps(render_vm_list_entry(vm))`).
     pub fn write_vm_list_entry(&self, vm: &Vm, out: &mut String) {
-        let fields = self.vm_fields(vm, false);
+        use crate::http::pyjson::{write_str, write_value};
+        let m = &vm.meta;
+        let mut f: Vec<(&'static str, Lv<'_>)> = Vec::with_capacity(16);
+        f.push(("name", Lv::Text(&vm.name)));
+        f.push(("nets", Lv::Nets));
+        f.push(("disks", Lv::EmptyList));
+        f.push(("id", Lv::Text(&vm.id)));
+        if let Some(image) = m.get("image").and_then(Value::as_str) {
+            f.push(("user", Lv::Text(user_for_image(image))));
+        }
+        for key in META_KEYS {
+            if let Some(v) = m.get(key) {
+                match f.iter_mut().find(|(k, _)| *k == key) {
+                    Some(slot) => slot.1 = Lv::Val(v),
+                    None => f.push((key, Lv::Val(v))),
+                }
+            }
+        }
+        if let Some(v) = m.get("image") {
+            f.push(("image", Lv::Val(v)));
+        }
+        f.push(("plan", m.get("plan").map_or(Lv::Text(""), Lv::Val)));
+        if let Some(v) = m.get("profile") {
+            f.push(("profile", Lv::Val(v)));
+        }
+        if let (Some(k), Some(t)) = (m.get("kube"), m.get("kubetype")) {
+            f.push(("kube", Lv::Val(k)));
+            f.push(("kubetype", Lv::Val(t)));
+        }
+        if let Some(v) = m.get("creationdate") {
+            f.push(("creationdate", Lv::Val(v)));
+        }
+        let ips: Vec<String> = (0..vm.nics.len())
+            .filter_map(|i| self.nic_ip(vm, i))
+            .map(|ip| ip.to_string())
+            .collect();
+        if !f.iter().any(|(k, _)| *k == "ip")
+            && let Some(first) = ips.first()
+        {
+            f.push(("ip", Lv::Owned(Value::String(first.clone()))));
+        }
+        if ips.len() > 1 {
+            f.push((
+                "ips",
+                Lv::Owned(Value::Array(ips.into_iter().map(Value::String).collect())),
+            ));
+        }
+        if let Some(v) = m.get("pcidevices") {
+            f.push(("pcidevices", Lv::Val(v)));
+        }
+        f.push(("status", Lv::Owned(self.status_of(vm))));
+
         out.push('{');
-        for (k, v) in &fields {
-            crate::http::pyjson::write_str(out, k);
+        for (k, v) in &f {
+            write_str(out, k);
             out.push_str(": ");
-            crate::http::pyjson::write_value(out, v);
+            match v {
+                Lv::Nets => {
+                    out.push('[');
+                    for (i, n) in vm.nics.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        out.push_str("{\"device\": \"eth");
+                        out.push_str(&i.to_string());
+                        out.push_str("\", \"mac\": ");
+                        write_str(out, &n.mac);
+                        out.push_str(", \"net\": ");
+                        write_str(out, &n.net);
+                        out.push_str(", \"type\": ");
+                        write_str(out, &n.kind);
+                        out.push('}');
+                    }
+                    out.push(']');
+                }
+                Lv::EmptyList => out.push_str("[]"),
+                Lv::Text(t) => write_str(out, t),
+                Lv::Val(v) => write_value(out, v),
+                Lv::Owned(v) => write_value(out, v),
+            }
             out.push_str(", ");
         }
         out.push_str("\"info\": ");
-        crate::http::pyjson::write_str(out, &info_text(&fields));
+        let mut info = String::with_capacity(256);
+        let line = |key: &str, v: &Lv<'_>, info: &mut String| match v {
+            Lv::Nets => {
+                if vm.nics.is_empty() {
+                    info.push('\n');
+                }
+                for (i, n) in vm.nics.iter().enumerate() {
+                    info.push_str(&format!(
+                        "net interface: eth{i} mac: {} net: {} type: {}\n",
+                        n.mac, n.net, n.kind
+                    ));
+                }
+            }
+            Lv::EmptyList => info.push('\n'),
+            Lv::Text(t) => {
+                info.push_str(key);
+                info.push_str(": ");
+                info.push_str(t);
+                info.push('\n');
+            }
+            Lv::Val(v) => {
+                info.push_str(key);
+                info.push_str(": ");
+                info.push_str(&py_str(v));
+                info.push('\n');
+            }
+            Lv::Owned(v) => {
+                info.push_str(key);
+                info.push_str(": ");
+                info.push_str(&py_str(v));
+                info.push('\n');
+            }
+        };
+        for key in INFO_ORDER {
+            if let Some((k, v)) = f.iter().find(|(k, _)| *k == key) {
+                line(k, v, &mut info);
+            }
+        }
+        let mut rest: Vec<&(&'static str, Lv<'_>)> =
+            f.iter().filter(|(k, _)| !INFO_ORDER.contains(k)).collect();
+        rest.sort_by(|a, b| a.0.cmp(b.0));
+        for (k, v) in rest {
+            line(k, v, &mut info);
+        }
+        write_str(out, info.trim_end());
         out.push('}');
     }
 }
+
+/// A list-mode field borrowed from the VM where possible.
+enum Lv<'a> {
+    /// The VM's NICs.
+    Nets,
+    /// `[]` (list-mode disks).
+    EmptyList,
+    /// A string.
+    Text(&'a str),
+    /// A metadata value.
+    Val(&'a Value),
+    /// A computed value.
+    Owned(Value),
+}
+
+/// kcli's `print_info` key order (§6.1); other keys follow in code-point order.
+const INFO_ORDER: [&str; 24] = [
+    "debug",
+    "name",
+    "project",
+    "namespace",
+    "id",
+    "instanceid",
+    "creationdate",
+    "owner",
+    "host",
+    "status",
+    "description",
+    "autostart",
+    "image",
+    "user",
+    "plan",
+    "profile",
+    "flavor",
+    "numcpus",
+    "memory",
+    "nets",
+    "ip",
+    "ips",
+    "disks",
+    "snapshots",
+];
 
 fn disk_device(bus: &str, i: usize) -> String {
     let prefix = match bus {
@@ -319,32 +484,7 @@ fn disk_device(bus: &str, i: usize) -> String {
 /// kcli's `print_info` in plain mode (§6.1, "The `info` text").
 #[must_use]
 pub fn info_text(o: &[(&str, Value)]) -> String {
-    const ORDER: &[&str] = &[
-        "debug",
-        "name",
-        "project",
-        "namespace",
-        "id",
-        "instanceid",
-        "creationdate",
-        "owner",
-        "host",
-        "status",
-        "description",
-        "autostart",
-        "image",
-        "user",
-        "plan",
-        "profile",
-        "flavor",
-        "numcpus",
-        "memory",
-        "nets",
-        "ip",
-        "ips",
-        "disks",
-        "snapshots",
-    ];
+    const ORDER: [&str; 24] = INFO_ORDER;
     let mut lines: Vec<String> = Vec::new();
     let get = |key: &str| o.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
     let render = |key: &str, value: &Value, lines: &mut Vec<String>| match key {
@@ -438,6 +578,46 @@ mod tests {
                 r#"{"name": "test", "nets": [{"device": "eth0", "mac": "aa:bb:cc:dd:ee:ff", "net": "default", "type": "routed"}], "disks": [], "id": "6695eb01-f6a4-8304-79aa-97f2502e193f", "plan": "", "ip": "192.168.122.3", "status": "up", "info": "name: test\nid: 6695eb01-f6a4-8304-79aa-97f2502e193f\nstatus: up\nplan: \nnet interface: eth0 mac: aa:bb:cc:dd:ee:ff net: default type: routed\nip: 192.168.122.3"}"#
             )
         );
+    }
+
+    #[test]
+    fn fast_list_writer_equals_the_tree_rendering() {
+        let mut w = build(Preset::Testdriver, 3, &Options::default());
+        let mut vm = Vm::new("k1-ctlplane-0", "id-1".into());
+        vm.nics.push(Nic {
+            mac: "52:54:00:00:00:01".into(),
+            net: "default".into(),
+            kind: "routed".into(),
+        });
+        vm.nics.push(Nic {
+            mac: "52:54:00:00:00:02".into(),
+            net: "default".into(),
+            kind: "routed".into(),
+        });
+        for (k, v) in [
+            ("image", json!("ubuntu2404")),
+            ("plan", json!("k1")),
+            ("profile", json!("kvirt")),
+            ("kube", json!("k1")),
+            ("kubetype", json!("k3s")),
+            ("creationdate", json!("21-11-2026 13:44")),
+            ("owner", json!("é")),
+            ("domain", json!("lab.local")),
+            ("pcidevices", json!(["00:01.0"])),
+            ("user", json!("admin")),
+        ] {
+            vm.meta.insert(k.into(), v);
+        }
+        w.vms.push(vm);
+        w.power_on(1);
+        let mut bare = Vm::new("bare", "id-2".into());
+        bare.power = Power::Raw(None);
+        w.vms.push(bare);
+        for vm in &w.vms {
+            let mut fast = String::new();
+            w.write_vm_list_entry(vm, &mut fast);
+            assert_eq!(fast, dumps(&w.render_vm_list_entry(vm)), "{}", vm.name);
+        }
     }
 
     #[test]
