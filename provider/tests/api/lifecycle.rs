@@ -459,3 +459,72 @@ async fn evt043_without_nats_the_outbox_keeps_only_the_latest_status() {
     let (pending, _) = store.outbox_stats().expect("stats");
     assert_eq!(pending, 1, "EVT-043: one entry per resource");
 }
+
+#[tokio::test]
+async fn orp006_delete_policy_removes_only_old_prefixed_orphans() {
+    let app = spawn_with(Options {
+        args: vec![
+            "--orphan-policy".into(),
+            "delete".into(),
+            "--create-grace-period".into(),
+            "300ms".into(),
+        ],
+        ..Options::default()
+    })
+    .await;
+    sim_control(
+        &app.sim,
+        "populate",
+        json!({"vms": [
+        {"name": "dcm-junk", "status": "up", "plan": "kvirt"},
+        {"name": "keep-me", "status": "up", "plan": "kvirt"}]}),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let vms: Value = reqwest::get(format!("{}/vms", app.sim))
+            .await
+            .expect("sim")
+            .json()
+            .await
+            .expect("json");
+        let names: Vec<&str> = vms["vms"]
+            .as_array()
+            .map(|l| l.iter().filter_map(|v| v["name"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(
+            names.contains(&"keep-me"),
+            "never touches names without the prefix"
+        );
+        if !names.contains(&"dcm-junk") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "orphan not deleted: {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn orp008_unreadable_store_is_a_startup_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("state.db"), b"not a redb file at all").expect("write");
+    let args = crate::helpers::provider_args(
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9/api/v1alpha1",
+        dir.path(),
+        None,
+        &[],
+    );
+    let config = <kcli_provider::Config as clap::Parser>::try_parse_from(&args).expect("args");
+    let err = kcli_provider::Application::build(config)
+        .await
+        .expect_err("must not replace the file");
+    assert!(err.to_string().starts_with("STATE_STORE_PATH"), "{err}");
+    assert_eq!(
+        std::fs::read(dir.path().join("state.db")).expect("read"),
+        b"not a redb file at all"
+    );
+}
