@@ -154,3 +154,37 @@ async fn evt023_restart_republishes_and_keeps_state() {
     let _ = tx.send(());
     handle.await.expect("join").expect("clean shutdown");
 }
+
+#[tokio::test]
+async fn evt042_nats_down_at_startup_delivers_once_it_comes_up() {
+    let mut nats = NatsServer::unstarted();
+    let app = spawn_with(Options {
+        args: vec![
+            "--nats-url".into(),
+            nats.url(),
+            "--provider-name-vm".into(),
+            "my-vms".into(),
+        ],
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(
+        app.create("vms", "late", vm_spec("late")).await.status(),
+        201
+    );
+    app.wait_status("/api/v1alpha1/vms/late", "RUNNING", WAIT)
+        .await;
+    nats.restart().await;
+    let events = Events::subscribe(&nats.url()).await;
+    let running = events.wait_for("late", "RUNNING", WAIT).await;
+    assert_eq!(
+        running["source"], "dcm/providers/my-vms",
+        "EVT-004 follows PROVIDER_NAME_VM"
+    );
+    let statuses = events.statuses("late");
+    assert_eq!(
+        statuses.first().map(String::as_str),
+        Some("PROVISIONING"),
+        "in order: {statuses:?}"
+    );
+}

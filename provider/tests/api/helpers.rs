@@ -55,6 +55,15 @@ impl NatsServer {
         server
     }
 
+    /// A server that is not running yet (for "NATS down at startup").
+    pub(crate) fn unstarted() -> Self {
+        Self {
+            port: free_port(),
+            jetstream_dir: None,
+            child: None,
+        }
+    }
+
     /// Stops the server (SIGKILL).
     pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
