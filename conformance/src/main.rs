@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use dcm_conformance::kweb::runner::{self, RunOptions};
+use dcm_conformance::kweb::http::Target;
+use dcm_conformance::kweb::runner::{self, RunOptions, features_dir, run_vars};
+use dcm_conformance::kweb::target::spawn_parity_simulator;
+use dcm_conformance::kweb::{diff, error::KwebError};
 
 /// Conformance suites for kweb and DCM service providers.
 #[derive(Debug, Parser)]
@@ -20,6 +23,52 @@ enum Command {
     /// Run the kweb parity scenarios (features/kweb) against a kweb, or
     /// against kweb-sim started in-process when no URL is given.
     Kweb(KwebArgs),
+    /// Send the kweb scenario requests to two kwebs (one after the other,
+    /// never concurrently) and print a parity table; exit 1 on differences.
+    KwebDiff(DiffArgs),
+}
+
+/// Options of `dcm-conformance kweb-diff`.
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// First kweb, e.g. the real one: http://127.0.0.1:18200
+    #[arg(long)]
+    a: String,
+    /// Second kweb, e.g. a simulator: http://127.0.0.1:8000, or `sim` to
+    /// start kweb-sim in-process (testdriver world with the seeded volumes).
+    #[arg(long)]
+    b: String,
+    /// Cucumber tag expression selecting scenarios.
+    #[arg(long)]
+    tags: Option<String>,
+    /// Features directory (default: the repository's features/kweb).
+    #[arg(long)]
+    features: Option<PathBuf>,
+    /// List equal exchanges too, not only the differences.
+    #[arg(long)]
+    verbose: bool,
+}
+
+async fn kweb_diff(args: DiffArgs) -> Result<bool, KwebError> {
+    let a = Target::parse(&args.a)?;
+    let b = if args.b == "sim" {
+        spawn_parity_simulator().await?
+    } else {
+        Target::parse(&args.b)?
+    };
+    let scratch =
+        tempfile::tempdir().map_err(|e| KwebError::Config(format!("scratch directory: {e}")))?;
+    let features = args.features.unwrap_or_else(features_dir);
+    let report = diff::run(
+        &a,
+        &b,
+        &features,
+        args.tags.as_deref(),
+        &run_vars(scratch.path()),
+    )
+    .await?;
+    print!("{}", report.render(args.verbose));
+    Ok(report.equal())
 }
 
 /// Options of `dcm-conformance kweb`.
@@ -63,5 +112,13 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::KwebDiff(args) => match kweb_diff(args).await {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("dcm-conformance kweb-diff: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }

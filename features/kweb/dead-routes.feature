@@ -22,7 +22,7 @@ Feature: Dead and engine-less routes: repos, products, containers
       | GET    | /productcreateform/x | {}                                     |
       | GET    | /repostable          | {}                                     |
 
-  @ref-4.3 @obs
+  @ref-4.3 @obs @ref-12.6
   Scenario Outline: repo and product key checks come first: <case>
     When I send "POST <path>" with JSON '<body>'
     Then the status is <status>

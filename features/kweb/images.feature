@@ -57,3 +57,26 @@ Feature: Images and ISOs
     When I send "POST /images" with JSON '{"pool": "default-pool", "image": "x.qcow2", "url": "file://${FIXTURES}/kweb-configs/myplan.yml"}'
     Then the status is 500
     And the body is the error page "500 Internal Server Error" saying "Internal Server Error"
+
+  @ref-6.12 @ref-6.7 @env @target-real @obs
+  Scenario: any volume can be deleted by name, such as the disk a failed hot-plug left behind
+    Given the kweb accepted "POST /vms" with JSON '{"name": "vm-stray", "profile": "kvirt", "disks": [1]}'
+    And afterwards I send "DELETE /images/vm-stray_1.img"
+    And I send "POST /disks/vm-stray" with JSON '{"size": 1, "pool": "default-pool"}'
+    And the kweb accepted "DELETE /vms/vm-stray"
+    When I send "DELETE /images/vm-stray_1.img" with JSON '{"pool": "default-pool"}'
+    Then the status is 200
+    And the body is "{"result": "success"}"
+    When I send "DELETE /images/vm-stray_1.img"
+    Then the body is "{"result": "failure", "reason": "Image vm-stray_1.img not found"}"
+
+  @ref-6.12 @target-sim @code
+  Scenario: a stray volume can be deleted by name on the simulator
+    Given I send "POST /_sim/populate" with JSON '{"volumes": [{"pool": "default-pool", "name": "stray.img"}]}'
+    And afterwards I send "DELETE /images/stray.img"
+    When I send "GET /host"
+    Then the body contains "used_space: 4.0GB"
+    When I send "DELETE /images/stray.img" with JSON '{"pool": "default-pool"}'
+    Then the body is "{"result": "success"}"
+    When I send "DELETE /images/stray.img"
+    Then the body is "{"result": "failure", "reason": "Image stray.img not found"}"

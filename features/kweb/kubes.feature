@@ -4,7 +4,7 @@ Feature: Kubernetes clusters
   only through other routes (kweb-reference.md §5.1, §6.14, §8). On the
   test driver only k3s with a seeded image and cloudinit false completes.
 
-  @ref-8.2 @ref-6.14 @obs
+  @ref-8.2 @ref-6.14 @obs @ref-12.25
   Scenario: a k3s cluster appears in /kubes, /vms and /plans and can be deleted
     When I send "POST /kubes" with JSON '{"type": "k3s", "cluster": "kube-a", "image": "cirros.qcow2", "cloudinit": false, "disk_size": 1}'
     And afterwards I send "DELETE /kubes/kube-a"
@@ -26,7 +26,7 @@ Feature: Kubernetes clusters
       ["kube-a", "kube-a-ctlplane-0"]
       """
     When I send "GET /vms"
-    Then the body matches "{{.*}}"info": "name: kube-a-ctlplane-0\n{{[^"]*}}\nkube: kube-a\nkubetype: k3s"{{.*}}"
+    Then the body matches "{{.*}}"info": "name: kube-a-ctlplane-0\n{{[^"]*}}\nnet interface: eth0 mac: {{[0-9a-f:]{17}}} net: default type: routed\nip: {{[0-9.]+}}\n\nkube: kube-a\nkubetype: k3s"{{.*}}"
     When I send "DELETE /kubes/kube-a"
     Then the body is "{"result": "success"}"
     When I send "GET /kubes"
@@ -110,3 +110,68 @@ Feature: Kubernetes clusters
     And afterwards I send "DELETE /kubes/kube-gen"
     Then the status is 200
     And the body is "{"result": "success"}"
+
+  @ref-8.2 @ref-6.14 @ref-12.16 @obs
+  Scenario: a k3s cluster whose image cannot be downloaded stays a directory, listed as generic with an empty vms list
+    When I send "POST /kubes" with JSON '{"type": "k3s", "cluster": "kube-dir"}'
+    And afterwards I send "DELETE /kubes/kube-dir"
+    Then the body is "{"result": "success"}"
+    And within 10 seconds "GET /kubes" answers JSON containing:
+      """
+      {"kubes": {"kube-dir": {"type": "generic", "plan": "kube-dir", "vms": []}}}
+      """
+    And the body contains ""kube-dir": {"type": "generic", "plan": "kube-dir", "vms": []}"
+    When I send "GET /kubes/kube-dir"
+    Then the body is "{"nodes": [], "version": "N/A"}"
+    When I send "DELETE /kubes/kube-dir"
+    Then the body is "{"result": "success"}"
+    When I send "GET /kubes"
+    Then the JSON object at "/kubes" does not have the key "kube-dir"
+
+  @ref-8.2 @obs
+  Scenario: creating a cluster whose directory exists answers success and changes nothing
+    Given the kweb accepted "POST /kubes" with JSON '{"type": "k3s", "cluster": "kube-exists"}'
+    And afterwards I send "DELETE /kubes/kube-exists"
+    And within 10 seconds "GET /kubes" answers JSON containing:
+      """
+      {"kubes": {"kube-exists": {"type": "generic", "vms": []}}}
+      """
+    When I send "POST /kubes" with JSON '{"type": "k3s", "cluster": "kube-exists", "image": "cirros.qcow2", "cloudinit": false, "disk_size": 1}'
+    Then the body is "{"result": "success"}"
+    When I send "GET /vms/kube-exists-ctlplane-0"
+    Then the body is "{}"
+    When I send "GET /kubes"
+    Then the JSON body contains:
+      """
+      {"kubes": {"kube-exists": {"type": "generic", "plan": "kube-exists", "vms": []}}}
+      """
+
+  @ref-6.14 @ref-12.15 @target-sim @obs
+  Scenario: a kubeconfig is served as text/html by one route and as a download by the other
+    Given I send "POST /_sim/populate" with JSON '{"clusters": [{"name": "kube-cfg", "kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\n"}]}'
+    And afterwards I send "DELETE /kubes/kube-cfg"
+    When I send "GET /kubes/kube-cfg/kubeconfig"
+    Then the status line is "HTTP/1.0 200 OK"
+    And the header names are, in order: Date, Server, Content-Length, Content-Type
+    And the content type is "text/html; charset=UTF-8"
+    And the body has 41 bytes
+    When I send "GET /kubeconfig/kubeconfig.kube-cfg"
+    Then the status is 200
+    And the header names are, in order: Server, Content-Type, Content-Length, Last-Modified, Date, Etag, Accept-Ranges
+    And the content type is "application/octet-stream"
+    And the body has 41 bytes
+
+  @ref-8.1 @ref-8.2 @obs
+  Scenario Outline: a <type> cluster answers success at once and leaves nothing visible on the test driver
+    When I send "POST /kubes" with JSON '{"type": "<type>", "cluster": "kube-<type>"}'
+    And afterwards I send "DELETE /kubes/kube-<type>"
+    Then the status is 200
+    And the body is "{"result": "success"}"
+    When I send "GET /kubes"
+    Then the JSON object at "/kubes" does not have the key "kube-<type>"
+
+    Examples:
+      | type       |
+      | openshift  |
+      | hypershift |
+      | microshift |

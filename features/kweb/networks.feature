@@ -167,3 +167,18 @@ Feature: Networks: list, create, update, delete
     When I send "PUT /networks/default" with JSON '{"dhcp": false}'
     Then the status is 405
     And the header "Allow" is "DELETE,UPDATE"
+
+  @ref-6.10 @ref-6.13 @obs @promoted
+  Scenario: UPDATE sets a network's plan and domain, and deleting that plan deletes the network
+    Given the kweb accepted "POST /networks" with JSON '{"network": "net-plan", "cidr": "10.54.0.0/24", "dhcp": true, "isolated": false}'
+    And afterwards I send "DELETE /networks/net-plan"
+    When I send "UPDATE /networks/net-plan" with JSON '{"plan": "plan-net"}'
+    Then the body is "{"result": "success"}"
+    When I send "UPDATE /networks/net-plan" with JSON '{"domain": "example.test"}'
+    Then the body is "{"result": "success"}"
+    When I send "GET /networks"
+    Then the body contains ""net-plan": {"cidr": "10.54.0.0/24", "dhcp": true, "domain": "example.test", "type": "routed", "mode": "nat", "plan": "plan-net"}"
+    When I send "DELETE /plans/plan-net"
+    Then the body is "{"result": "success", "deletedvm": []}"
+    When I send "GET /networks"
+    Then the JSON object at "/networks" does not have the key "net-plan"

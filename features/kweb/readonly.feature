@@ -4,7 +4,7 @@ Feature: Readonly mode (kweb --readonly)
   body; list routes, profiles, kubeconfigs and UI pages keep working
   (kweb-reference.md §9).
 
-  @ref-9 @ref-4.6 @obs
+  @ref-9 @ref-4.6 @obs @ref-12.19
   Scenario Outline: guarded route <method> <path> is 403 {}
     When I send "<method> <path>" with JSON '<body>'
     Then the status line is "HTTP/1.0 403 Forbidden"

@@ -16,7 +16,7 @@ Feature: Transport: status line, headers, methods, routing and size limits
     Then the status line is "HTTP/1.0 200 OK"
     And the content type is "application/json"
 
-  @ref-2.2 @obs
+  @ref-2.2 @obs @ref-12.36
   Scenario: JSON answers have Date, Server, Content-Type, Content-Length in that order
     When I send "GET /hosts"
     Then the header names are, in order: Date, Server, Content-Type, Content-Length
@@ -25,7 +25,7 @@ Feature: Transport: status line, headers, methods, routing and size limits
     And the header "Date" matches "{{(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d}} GMT"
     And the Content-Length matches the body
 
-  @ref-2.2 @obs
+  @ref-2.2 @obs @ref-12.36
   Scenario: HTML answers put Content-Length before Content-Type
     When I send "GET /"
     Then the status is 200
@@ -171,3 +171,11 @@ Feature: Transport: status line, headers, methods, routing and size limits
     When I send "POST /snapshots/vm-%C3%A9%F0%9F%98%80" with JSON '{"snapshot": "s1"}'
     Then the status is 200
     And the body is "{"result": "failure", "reason": "VM vm-\u00e9\ud83d\ude00 not found"}"
+
+  @ref-2.5 @obs @promoted
+  Scenario: HEAD on an unknown path is 404 with the page's length and no body
+    When I send "HEAD /nonexistent"
+    Then the status line is "HTTP/1.0 404 Not Found"
+    And the header names are, in order: Date, Server, Content-Length, Content-Type
+    And the header "Content-Length" matches "{{7\d\d}}"
+    And the body matches ""

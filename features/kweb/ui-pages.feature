@@ -73,3 +73,23 @@ Feature: Web UI pages
     When I send "GET /kubecreateform/foo"
     Then the status line is "HTTP/1.0 400 Bad Request"
     And the body does not contain "Error: 400"
+
+  @ref-5.2 @ref-9 @obs
+  Scenario: table pages carry the action buttons in read-write mode
+    When I send "GET /vmstable"
+    Then the body contains "vmdelete('test')"
+    And the body contains "vmstop('test')"
+    When I send "GET /networkstable"
+    Then the body contains "networkdelete('default')"
+
+  @ref-5.2 @ref-9 @instance-readonly @obs
+  Scenario: table pages hide the action buttons in readonly mode
+    When I send "GET /vmstable"
+    Then the status is 200
+    And the body contains "test"
+    And the body does not contain "vmdelete("
+    And the body does not contain "vmstop("
+    When I send "GET /networkstable"
+    Then the status is 200
+    And the body contains "default"
+    And the body does not contain "networkdelete("

@@ -36,7 +36,7 @@ Feature: VMs: create, list, inspect, update, power, delete
       {"vms": [{{.*}}{"name": "vm-listed", "nets": [], "disks": [], "id": "{{[0-9a-f-]{36}}}", "plan": "kvirt", "profile": "kvirt", "creationdate": "{{[0-9: -]{16}}}", "status": "up", "info": "name: vm-listed\nid: {{[0-9a-f-]{36}}}\ncreationdate: {{[0-9: -]{16}}}\nstatus: up\nplan: kvirt\nprofile: kvirt"}{{.*}}]}
       """
 
-  @ref-11 @ref-6.1 @obs
+  @ref-11 @ref-6.1 @obs @ref-12.25
   Scenario: the built-in test domain is always listed
     When I send "GET /vms"
     Then the JSON at "/vms" has an item containing:
@@ -110,9 +110,11 @@ Feature: VMs: create, list, inspect, update, power, delete
     When I send "GET /vms/vm-strings"
     Then the JSON body contains:
       """
-      {"nets": [{"device": "eth0", "mac": "{{52:54:00(:[0-9a-f]{2}){3}}}", "net": "default", "type": "routed"}, {"device": "eth1", "mac": "{{52:54:00(:[0-9a-f]{2}){3}}}", "net": "default", "type": "routed"}], "disks": [{"device": "vda", "size": 1, "format": "virtio", "type": "qcow2", "path": "/default-pool/vm-strings_0.img"}, {"device": "vdb", "size": 2, "format": "virtio", "type": "qcow2", "path": "/default-pool/vm-strings_1.img"}], "ip": "{{192[.]168[.][0-9]+[.][0-9]+}}", "ips": ["{{192[.]168[.][0-9]+[.][0-9]+}}", "{{192[.]168[.][0-9]+[.][0-9]+}}"], "status": "up"}
+      {"nets": [{"device": "eth0", "mac": "{{52:54:00(:[0-9a-f]{2}){3}}}", "net": "default", "type": "routed"}, {"device": "eth1", "mac": "{{52:54:00(:[0-9a-f]{2}){3}}}", "net": "default", "type": "routed"}], "disks": [{"device": "vda", "size": 1, "format": "virtio", "type": "qcow2", "path": "/default-pool/vm-strings_0.img"}, {"device": "vdb", "size": 2, "format": "virtio", "type": "qcow2", "path": "/default-pool/vm-strings_1.img"}], "ip": "{{[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+}}", "ips": ["{{[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+}}", "{{[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+}}"], "status": "up"}
       """
     And the JSON keys at "" are, in order: name, nets, disks, id, plan, profile, creationdate, ip, ips, status, autostart, numcpus, memory
+    When I send "GET /vms"
+    Then the body matches "{{.*}}net interface: eth1 mac: {{[0-9a-f:]{17}}} net: default type: routed\nip: {{[0-9.]+}}\nips: ['{{[0-9.]+}}', '{{[0-9.]+}}']"{{.*}}"
 
   @ref-3.4 @obs
   Scenario: form keys parameters[X] are flattened to X
@@ -249,7 +251,7 @@ Feature: VMs: create, list, inspect, update, power, delete
     And the content type is "text/html; charset=UTF-8"
     And the body is empty
 
-  @ref-4.2 @obs
+  @ref-4.2 @obs @ref-12.1
   Scenario: deleting an unknown VM is a 200 failure
     When I send "DELETE /vms/nosuch-delete"
     Then the status is 200
@@ -284,10 +286,63 @@ Feature: VMs: create, list, inspect, update, power, delete
     And the body is the error page "500 Internal Server Error" saying "Internal Server Error"
 
   @ref-6.4 @target-sim @code
-  Scenario: keep_disks with a second disk succeeds on the simulator
-    Given the kweb accepted "POST /vms" with JSON '{"name": "vm-keep2", "profile": "kvirt", "disks": [1, 1]}'
+  Scenario: keep_disks with a second disk succeeds on the simulator and keeps that disk's volume
+    Given afterwards I send "DELETE /images/vm-keep2_1.img"
+    And the kweb accepted "POST /vms" with JSON '{"name": "vm-keep2", "profile": "kvirt", "disks": [1, 1]}'
     And afterwards I send "DELETE /vms/vm-keep2"
     When I send "DELETE /vms/vm-keep2" with JSON '{"keep_disks": true}'
     Then the body is "{"result": "success"}"
     When I send "GET /vms/vm-keep2"
     Then the body is "{}"
+    When I send "GET /host"
+    Then the body contains "used_space: 4.0GB, available_space: 96.0GB"
+    When I send "DELETE /images/vm-keep2_1.img"
+    Then the body is "{"result": "success"}"
+
+  @ref-6.3 @obs
+  Scenario: a null profile falls back to the image key
+    Given the kweb accepted "POST /vms" with JSON '{"name": "vm-imagekey", "profile": null, "image": "cirros.qcow2", "cloudinit": false, "disks": [1]}'
+    And afterwards I send "DELETE /vms/vm-imagekey"
+    When I send "GET /vms/vm-imagekey"
+    Then the JSON body contains:
+      """
+      {"user": "cirros", "image": "cirros.qcow2", "plan": "kvirt", "profile": "cirros.qcow2"}
+      """
+
+  @ref-6.1 @ref-6.5 @obs @promoted
+  Scenario: UPDATE stores unknown keys as metadata; owner shows after user in VMINFO and after creationdate in the info text
+    Given the kweb accepted "POST /vms" with JSON '{"name": "vm-owner", "profile": "cirros.qcow2", "cloudinit": false, "disks": [1]}'
+    And afterwards I send "DELETE /vms/vm-owner"
+    When I send "UPDATE /vms/vm-owner" with JSON '{"owner": "alice"}'
+    Then the body is "{"result": "success"}"
+    When I send "GET /vms/vm-owner"
+    Then the JSON keys at "" are, in order: name, nets, disks, id, user, owner, image, plan, profile, creationdate, status, autostart, numcpus, memory
+    And the JSON body contains:
+      """
+      {"user": "cirros", "owner": "alice"}
+      """
+    When I send "GET /vms"
+    Then the body matches "{{.*}}"info": "name: vm-owner\nid: {{[0-9a-f-]{36}}}\ncreationdate: {{[0-9: -]{16}}}\nowner: alice\nstatus: up\nimage: cirros.qcow2\nuser: cirros\nplan: kvirt\nprofile: cirros.qcow2"{{.*}}"
+
+  @ref-6.9 @ref-11 @obs @promoted
+  Scenario: every volume's capacity counts as used pool space
+    When I send "GET /host"
+    Then the body contains "storage: default-pool, type: dir, path: /default-pool, used_space: 3.0GB, available_space: 97.0GB"
+    Given the kweb accepted "POST /vms" with JSON '{"name": "vm-space", "profile": "kvirt", "disks": [1]}'
+    And afterwards I send "DELETE /vms/vm-space"
+    When I send "GET /host"
+    Then the body contains "storage: default-pool, type: dir, path: /default-pool, used_space: 4.0GB, available_space: 96.0GB"
+
+  @ref-3.4 @ref-6.5 @obs @promoted
+  Scenario: UPDATE flattens parameters[X] form keys too
+    Given the kweb accepted "POST /vms" with JSON '{"name": "vm-updform", "profile": "kvirt", "disks": [1]}'
+    And afterwards I send "DELETE /vms/vm-updform"
+    When I send "UPDATE /vms/vm-updform" with form 'parameters[numcpus]=3'
+    Then the body is "{"result": "success"}"
+    Given the kweb accepted "POST /vms/vm-updform/stop"
+    And the kweb accepted "POST /vms/vm-updform/start"
+    When I send "GET /vms/vm-updform"
+    Then the JSON body contains:
+      """
+      {"numcpus": 3}
+      """

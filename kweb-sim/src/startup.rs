@@ -277,6 +277,7 @@ fn etag(body: &[u8], mtime: f64) -> String {
 fn render(stamp: &Stamp, out: Out) -> Response {
     match out {
         Out::Json(status, v) => stamp.json(status, &v),
+        Out::JsonText(status, text) => stamp.json_text(status, text),
         Out::Html(status, s) => stamp.html(status, s),
         Out::Error(status, text) => stamp.error_page(status, &text),
         Out::E4 => stamp.e4(),

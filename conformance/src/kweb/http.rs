@@ -96,15 +96,14 @@ impl Request {
         }
         let body = if self.chunked {
             head.push_str("Transfer-Encoding: chunked\r\n");
-            let mut chunked = format!("{:x}\r\n", self.body.len()).into_bytes();
+            // One chunk with the whole body (if any), then the last chunk.
+            let mut chunked = Vec::new();
             if !self.body.is_empty() {
+                chunked.extend_from_slice(format!("{:x}\r\n", self.body.len()).as_bytes());
                 chunked.extend_from_slice(&self.body);
                 chunked.extend_from_slice(b"\r\n");
             }
-            if !self.body.is_empty() {
-                chunked.extend_from_slice(b"0\r\n");
-            }
-            chunked.extend_from_slice(b"\r\n");
+            chunked.extend_from_slice(b"0\r\n\r\n");
             chunked
         } else {
             if !self.body.is_empty() || self.header("Content-Type").is_some() {
@@ -390,6 +389,17 @@ mod tests {
         assert!(text.starts_with("UPDATE /vms/a HTTP/1.1\r\nHost: 127.0.0.1:9\r\n"));
         assert!(text.contains("Content-Length: 2\r\n"));
         assert!(text.ends_with("\r\n\r\n{}"));
+    }
+
+    #[test]
+    fn chunked_bodies_end_with_the_last_chunk() {
+        let addr: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+        let mut request = Request::json("POST", "/x", "{}");
+        request.chunked = true;
+        let text = String::from_utf8(request.to_bytes(addr)).expect("utf8");
+        assert!(text.contains("Transfer-Encoding: chunked\r\n"));
+        assert!(!text.contains("Content-Length"));
+        assert!(text.ends_with("\r\n\r\n2\r\n{}\r\n0\r\n\r\n"), "{text:?}");
     }
 
     #[test]

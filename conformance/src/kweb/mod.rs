@@ -22,10 +22,13 @@
 //! - [`diff`]: the differential mode.
 //! - [`error`]: the error type.
 
+pub mod capture;
+pub mod diff;
 pub mod error;
 pub mod expect;
 pub mod http;
-
+pub mod mask;
+pub mod replay;
 pub mod request_step;
 pub mod runner;
 pub mod session;

@@ -197,8 +197,12 @@ fn unescape_bytes(text: &str) -> Result<Vec<u8>, KwebError> {
     Ok(out)
 }
 
-/// A JSON object of exactly `size` bytes: `{"name": "big", "pad": "xxx..."}`.
-fn padded_json(size: usize) -> Result<String, KwebError> {
+/// A JSON object of exactly `size` bytes: `{"name": "big", "pad": "xxx..."}`
+/// (the smallest is 26 bytes).
+///
+/// # Errors
+/// [`KwebError::Parse`] when `size` is below 26.
+pub fn padded_json(size: usize) -> Result<String, KwebError> {
     let frame = r#"{"name": "big", "pad": ""}"#;
     let pad = size.checked_sub(frame.len()).ok_or_else(|| {
         KwebError::Parse(format!("a JSON body needs at least {} bytes", frame.len()))

@@ -60,7 +60,8 @@ impl Summary {
 /// The repository's `features/kweb` directory.
 #[must_use]
 pub fn features_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/kweb")
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/kweb");
+    dir.canonicalize().unwrap_or(dir)
 }
 
 /// The crate's `fixtures` directory (`${FIXTURES}` in scenarios).
@@ -158,6 +159,8 @@ pub async fn run(options: RunOptions) -> Result<Summary, KwebError> {
 
     let not_applicable = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&not_applicable);
+    let fidelity = Arc::new(Fidelity::default());
+    let tally = Arc::clone(&fidelity);
     let filter = move |feature: &cucumber::gherkin::Feature,
                        rule: Option<&cucumber::gherkin::Rule>,
                        scenario: &cucumber::gherkin::Scenario| {
@@ -170,6 +173,7 @@ pub async fn run(options: RunOptions) -> Result<Summary, KwebError> {
             counter.fetch_add(1, Ordering::SeqCst);
             return false;
         }
+        tally.count(&all);
         true
     };
 
@@ -203,6 +207,78 @@ pub async fn run(options: RunOptions) -> Result<Summary, KwebError> {
         failed: stats.failed + writer.parsing_errors() + writer.hook_errors(),
         skipped: stats.skipped + not_applicable.load(Ordering::SeqCst),
     };
+    println!("{}", fidelity.line());
     println!("{}", summary.line());
     Ok(summary)
+}
+
+/// Counts of the fidelity tags of the scenarios that ran (each outline row
+/// counts), so the unverified surface stays visible.
+#[derive(Debug, Default)]
+struct Fidelity {
+    obs: AtomicUsize,
+    promoted: AtomicUsize,
+    env: AtomicUsize,
+    code: AtomicUsize,
+}
+
+impl Fidelity {
+    fn count(&self, tags: &[String]) {
+        for (tag, counter) in [
+            ("obs", &self.obs),
+            ("promoted", &self.promoted),
+            ("env", &self.env),
+            ("code", &self.code),
+        ] {
+            if tags.iter().any(|t| t == tag) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "fidelity of the scenarios run: {} @obs ({} promoted from [code] or [obs, no capture]), {} @env, {} @code",
+            self.obs.load(Ordering::SeqCst),
+            self.promoted.load(Ordering::SeqCst),
+            self.env.load(Ordering::SeqCst),
+            self.code.load(Ordering::SeqCst)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_closing_line_has_the_ci_format() {
+        let summary = Summary {
+            passed: 3,
+            failed: 1,
+            skipped: 2,
+        };
+        assert_eq!(summary.line(), "kweb: 3 passed, 1 failed, 2 skipped");
+    }
+
+    #[test]
+    fn tag_expressions_parse_and_filter() {
+        let op = parse_tags("@vms and not @env").expect("parses");
+        assert!(op.eval(["vms", "obs"].iter()));
+        assert!(!op.eval(["vms", "env"].iter()));
+        assert!(parse_tags("@vms and (").is_err());
+    }
+
+    #[test]
+    fn fidelity_counts_each_tag_once_per_scenario() {
+        let fidelity = Fidelity::default();
+        fidelity.count(&["obs".to_owned(), "promoted".to_owned()]);
+        fidelity.count(&["code".to_owned()]);
+        assert!(
+            fidelity
+                .line()
+                .starts_with("fidelity of the scenarios run: 1 @obs (1 promoted")
+        );
+        assert!(fidelity.line().ends_with("0 @env, 1 @code"));
+    }
 }

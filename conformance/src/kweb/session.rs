@@ -52,6 +52,12 @@ impl Session {
         &self.history
     }
 
+    /// The answer the checks look at (the last request's).
+    #[must_use]
+    pub fn last_exchange(&self) -> Option<&Exchange> {
+        self.last.as_ref()
+    }
+
     /// Parses a request description ([`crate::kweb::request_step`]).
     ///
     /// # Errors

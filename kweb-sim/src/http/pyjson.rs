@@ -17,7 +17,8 @@ pub fn dumps(value: &Value) -> String {
     out
 }
 
-fn write_value(out: &mut String, value: &Value) {
+/// Appends `json.dumps(value)` to `out`.
+pub fn write_value(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
@@ -57,10 +58,17 @@ fn write_value(out: &mut String, value: &Value) {
     }
 }
 
-/// Writes a JSON string literal with `ensure_ascii=True` escaping.
-fn write_str(out: &mut String, s: &str) {
+/// Appends a JSON string literal with `ensure_ascii=True` escaping.
+pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
+    let mut plain_from = 0;
+    for (i, c) in s.char_indices() {
+        let plain = (' '..='~').contains(&c) && c != '"' && c != '\\';
+        if plain {
+            continue;
+        }
+        out.push_str(&s[plain_from..i]);
+        plain_from = i + c.len_utf8();
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -69,15 +77,15 @@ fn write_str(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+            c => {
                 let mut buf = [0u16; 2];
                 for unit in c.encode_utf16(&mut buf) {
                     out.push_str(&format!("\\u{unit:04x}"));
                 }
             }
-            c => out.push(c),
         }
     }
+    out.push_str(&s[plain_from..]);
     out.push('"');
 }
 

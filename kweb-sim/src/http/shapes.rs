@@ -35,7 +35,13 @@ impl Stamp {
     /// application/json`, `Content-Length`.
     #[must_use]
     pub fn json(&self, status: u16, value: &Value) -> Response {
-        let body = dumps(value).into_bytes();
+        self.json_text(status, dumps(value))
+    }
+
+    /// Like [`Stamp::json`] for a body already serialised.
+    #[must_use]
+    pub fn json_text(&self, status: u16, text: String) -> Response {
+        let body = text.into_bytes();
         let mut headers = self.base();
         headers.push(("Content-Type".into(), "application/json".into()));
         headers.push(("Content-Length".into(), body.len().to_string()));

@@ -25,6 +25,8 @@ use crate::sim::Sim;
 pub enum Out {
     /// A dict: JSON with kweb's header order.
     Json(u16, Value),
+    /// A dict already serialised with `json.dumps` rules (fast paths).
+    JsonText(u16, String),
     /// A string (or `None` as `""`, E5): `text/html; charset=UTF-8`.
     Html(u16, String),
     /// A Bottle error page (E3) with this status and error text.

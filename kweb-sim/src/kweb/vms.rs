@@ -70,8 +70,16 @@ pub fn list(c: &mut Call<'_>) -> Handled {
     let w = &c.sim.world;
     let mut vms: Vec<&Vm> = w.vms.iter().collect();
     vms.sort_by(|a, b| a.name.cmp(&b.name));
-    let list: Vec<Value> = vms.into_iter().map(|v| w.render_vm_list_entry(v)).collect();
-    Ok(Out::ok(json!({ "vms": list })))
+    let mut out = String::with_capacity(64 + vms.len() * 600);
+    out.push_str("{\"vms\": [");
+    for (i, vm) in vms.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        w.write_vm_list_entry(vm, &mut out);
+    }
+    out.push_str("]}");
+    Ok(Out::JsonText(200, out))
 }
 
 /// `GET /vms/<name>`: VMINFO, `{}` when unknown, 500 for the test domain.

@@ -2,5 +2,7 @@
 //! over real TCP with raw HTTP bytes.
 
 mod control;
+mod props;
 mod support;
 mod transport;
+mod world;

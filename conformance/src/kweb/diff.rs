@@ -1,0 +1,376 @@
+//! Differential mode: the scenario requests against two kwebs, compared.
+//!
+//! Each scenario of `features/kweb` runs completely against kweb A (its
+//! requests, set-up and clean-up, in order), then against kweb B; never
+//! concurrently, since kweb is single-threaded and scenarios share state.
+//! The n-th exchange on A is compared with the n-th on B after [`mask`]ing:
+//! status line, content type, header order and masked body (UI pages by
+//! status and content type only; names drawn at random are masked). Checks (`Then` steps) are not
+//! evaluated here; the parity table is the result. Scenarios tagged for a
+//! special instance or one kind of target are not applicable.
+//!
+//! [`mask`]: crate::kweb::mask
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use cucumber::gherkin::{Feature, GherkinEnv, Scenario, Step};
+use regex::Regex;
+
+use crate::kweb::error::KwebError;
+use crate::kweb::http::{Exchange, Target};
+use crate::kweb::mask::{Normalized, is_ui_page, random_name};
+use crate::kweb::request_step::Vars;
+use crate::kweb::runner::parse_tags;
+use crate::kweb::session::Session;
+use crate::kweb::steps::docstring;
+use crate::kweb::target::Instance;
+use cucumber::tag::Ext as _;
+
+static SEND: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^(?:I send|the kweb accepted) (".*)$"#).expect("valid regex"));
+static DEFER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^afterwards I send (".*)$"#).expect("valid regex"));
+static POLL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^within (\d+) seconds? "GET ([^"]+)" answers JSON containing:$"#)
+        .expect("valid regex")
+});
+
+/// One compared exchange.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// `feature file: scenario name`.
+    pub scenario: String,
+    /// The request, `METHOD /path`.
+    pub request: String,
+    /// Status codes on A and B.
+    pub status: (u16, u16),
+    /// Content types on A and B.
+    pub content_type: (String, String),
+    /// What differs after masking; empty when equal.
+    pub differences: Vec<String>,
+}
+
+/// The whole comparison.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Every compared exchange.
+    pub rows: Vec<Row>,
+    /// Scenarios whose exchanges could not be paired (different counts or a
+    /// transport error), with the reason.
+    pub broken: Vec<(String, String)>,
+    /// Scenarios not applicable to a plain A/B comparison.
+    pub not_applicable: usize,
+}
+
+impl Report {
+    /// Rows that differ.
+    #[must_use]
+    pub fn different(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| !r.differences.is_empty())
+            .count()
+    }
+
+    /// `true` when every exchange is equal and every scenario ran on both.
+    #[must_use]
+    pub fn equal(&self) -> bool {
+        self.different() == 0 && self.broken.is_empty()
+    }
+
+    /// The parity table, one line per exchange, and the summary line.
+    #[must_use]
+    pub fn render(&self, verbose: bool) -> String {
+        let mut out = format!(
+            "{:<60} {:<44} {:>7} {:<50} body\n",
+            "scenario", "request", "status", "content type a | b"
+        );
+        for row in &self.rows {
+            let equal = row.differences.is_empty();
+            if !verbose && equal {
+                continue;
+            }
+            let ct = if row.content_type.0 == row.content_type.1 {
+                row.content_type.0.clone()
+            } else {
+                format!("{} | {}", row.content_type.0, row.content_type.1)
+            };
+            out.push_str(&format!(
+                "{:<60} {:<44} {:>3}/{:<3} {:<50} {}\n",
+                clip(&row.scenario, 60),
+                clip(&row.request, 44),
+                row.status.0,
+                row.status.1,
+                clip(&ct, 50),
+                if equal { "equal" } else { "DIFFERENT" }
+            ));
+            for d in &row.differences {
+                out.push_str(&format!("    {d}\n"));
+            }
+        }
+        for (scenario, why) in &self.broken {
+            out.push_str(&format!("BROKEN {scenario}: {why}\n"));
+        }
+        out.push_str(&format!(
+            "kweb-diff: {} exchanges, {} equal, {} different, {} scenarios broken, {} not applicable\n",
+            self.rows.len(),
+            self.rows.len() - self.different(),
+            self.different(),
+            self.broken.len(),
+            self.not_applicable
+        ));
+        out
+    }
+}
+
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let mut s: String = text.chars().take(width - 1).collect();
+        s.push('~');
+        s
+    }
+}
+
+/// One runnable scenario: name, tags and steps (background first, outline
+/// examples expanded).
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// `file: scenario name`.
+    pub name: String,
+    /// All tags, without `@`.
+    pub tags: Vec<String>,
+    /// Step texts and doc strings.
+    pub steps: Vec<(String, Option<String>)>,
+}
+
+fn expand(
+    scenario: &Scenario,
+    background: &[Step],
+    file: &str,
+    feature_tags: &[String],
+) -> Vec<Plan> {
+    let mut tags = feature_tags.to_vec();
+    tags.extend(scenario.tags.iter().cloned());
+    let steps: Vec<(String, Option<String>)> = background
+        .iter()
+        .chain(&scenario.steps)
+        .map(|s| (s.value.clone(), docstring(s)))
+        .collect();
+    let tables: Vec<_> = scenario
+        .examples
+        .iter()
+        .filter_map(|e| e.table.as_ref())
+        .collect();
+    if tables.is_empty() {
+        return vec![Plan {
+            name: format!("{file}: {}", scenario.name),
+            tags,
+            steps,
+        }];
+    }
+    let mut plans = Vec::new();
+    for table in tables {
+        let Some((header, rows)) = table.rows.split_first() else {
+            continue;
+        };
+        for row in rows {
+            let fill = |text: &str| {
+                header.iter().zip(row).fold(text.to_owned(), |acc, (k, v)| {
+                    acc.replace(&format!("<{k}>"), v)
+                })
+            };
+            plans.push(Plan {
+                name: fill(&format!("{file}: {}", scenario.name)),
+                tags: tags.clone(),
+                steps: steps
+                    .iter()
+                    .map(|(t, d)| (fill(t), d.as_deref().map(fill)))
+                    .collect(),
+            });
+        }
+    }
+    plans
+}
+
+/// Reads every `*.feature` in `dir` (sorted) into runnable plans.
+///
+/// # Errors
+/// Unreadable directories or feature files that do not parse.
+pub fn load_plans(dir: &Path) -> Result<Vec<Plan>, KwebError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| KwebError::Io(format!("{}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "feature"))
+        .collect();
+    files.sort();
+    let mut plans = Vec::new();
+    for path in files {
+        let feature = Feature::parse_path(&path, GherkinEnv::default())
+            .map_err(|e| KwebError::Parse(format!("{}: {e}", path.display())))?;
+        let file = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let background = feature
+            .background
+            .as_ref()
+            .map(|b| b.steps.clone())
+            .unwrap_or_default();
+        for scenario in &feature.scenarios {
+            plans.extend(expand(scenario, &background, &file, &feature.tags));
+        }
+        for rule in &feature.rules {
+            let mut tags = feature.tags.clone();
+            tags.extend(rule.tags.iter().cloned());
+            for scenario in &rule.scenarios {
+                plans.extend(expand(scenario, &background, &file, &tags));
+            }
+        }
+    }
+    Ok(plans)
+}
+
+/// Runs one plan's requests on `target`; returns the exchanges to compare.
+async fn run_plan(plan: &Plan, target: &Target, vars: &Vars) -> Result<Vec<Exchange>, String> {
+    let mut session = Session::new(target.clone(), vars.clone());
+    let mut recorded = Vec::new();
+    let mut outcome = Ok(());
+    for (text, doc) in &plan.steps {
+        let step = if let Some(c) = SEND.captures(text) {
+            session.send(&c[1], doc.as_deref()).await
+        } else if let Some(c) = DEFER.captures(text) {
+            session.defer(&c[1], doc.as_deref())
+        } else if let Some(c) = POLL.captures(text) {
+            let seconds = c[1].parse().unwrap_or(5);
+            // The verdict is irrelevant here; the last answer is compared.
+            let _ = session
+                .eventually_json(seconds, &c[2], doc.as_deref().unwrap_or("{}"))
+                .await;
+            Ok(())
+        } else {
+            continue;
+        };
+        if let Err(e) = step {
+            outcome = Err(e);
+            break;
+        }
+        if !DEFER.is_match(text) {
+            recorded.extend(session.last_exchange().cloned());
+        }
+    }
+    let before = session.history().len();
+    let problems = session.clean_up().await;
+    recorded.extend(session.history()[before..].iter().cloned());
+    outcome?;
+    if let Some(problem) = problems.into_iter().next() {
+        return Err(problem);
+    }
+    Ok(recorded)
+}
+
+/// Runs the scenarios of `features` (optionally filtered by a tag
+/// expression) against `a`, then `b`, one scenario at a time.
+///
+/// # Errors
+/// Bad tag expressions and unreadable features. Differences are in the report.
+pub async fn run(
+    a: &Target,
+    b: &Target,
+    features: &Path,
+    tags: Option<&str>,
+    vars: &Vars,
+) -> Result<Report, KwebError> {
+    let filter = tags.map(parse_tags).transpose()?;
+    let mut report = Report::default();
+    for plan in load_plans(features)? {
+        if filter.as_ref().is_some_and(|op| !op.eval(plan.tags.iter())) {
+            continue;
+        }
+        let special = plan
+            .tags
+            .iter()
+            .any(|t| t == "target-real" || t == "target-sim");
+        if special || Instance::from_tags(&plan.tags).is_some() {
+            report.not_applicable += 1;
+            continue;
+        }
+        let on_a = run_plan(&plan, a, vars).await;
+        let on_b = run_plan(&plan, b, vars).await;
+        match (on_a, on_b) {
+            (Ok(xa), Ok(xb)) if xa.len() == xb.len() => {
+                let names: Vec<String> = xa
+                    .iter()
+                    .chain(&xb)
+                    .filter_map(|e| random_name(&e.request, &e.response))
+                    .collect();
+                for (ea, eb) in xa.iter().zip(&xb) {
+                    let ui = is_ui_page(&ea.request, &ea.response);
+                    let normalize = |e: &Exchange| {
+                        let mut n = Normalized::of(&e.response).with_ui(ui);
+                        for name in &names {
+                            n.body = n.body.replace(name.as_str(), "<random>");
+                        }
+                        n
+                    };
+                    let (na, nb) = (normalize(ea), normalize(eb));
+                    report.rows.push(Row {
+                        scenario: plan.name.clone(),
+                        request: format!("{} {}", ea.request.method, ea.request.path),
+                        status: (ea.response.status, eb.response.status),
+                        content_type: (na.content_type.clone(), nb.content_type.clone()),
+                        differences: na.differences(&nb),
+                    });
+                }
+            }
+            (Ok(xa), Ok(xb)) => {
+                report.broken.push((
+                    plan.name.clone(),
+                    format!("{} exchanges on a, {} on b", xa.len(), xb.len()),
+                ));
+            }
+            (Err(e), _) => report
+                .broken
+                .push((plan.name.clone(), format!("on a: {e}"))),
+            (_, Err(e)) => report
+                .broken
+                .push((plan.name.clone(), format!("on b: {e}"))),
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kweb::runner::features_dir;
+
+    #[test]
+    fn outlines_are_expanded_and_backgrounds_prepended() {
+        let feature = Feature::parse(
+            "Feature: f\n  Background:\n    Given I send \"GET /hosts\"\n\n  @t\n  Scenario Outline: s <x>\n    When I send \"GET /<x>\"\n\n    Examples:\n      | x |\n      | a |\n      | b |\n",
+            GherkinEnv::default(),
+        )
+        .expect("parses");
+        let background = feature
+            .background
+            .as_ref()
+            .map(|b| b.steps.clone())
+            .unwrap_or_default();
+        let plans = expand(&feature.scenarios[0], &background, "f.feature", &[]);
+        assert_eq!(plans.len(), 2);
+        assert_eq!(plans[1].name, "f.feature: s b");
+        assert_eq!(plans[1].steps[0].0, "I send \"GET /hosts\"");
+        assert_eq!(plans[1].steps[1].0, "I send \"GET /b\"");
+        assert_eq!(plans[0].tags, ["t"]);
+    }
+
+    #[test]
+    fn the_repository_features_load() {
+        let plans = load_plans(&features_dir()).expect("features parse");
+        assert!(plans.len() >= 100, "{} scenarios", plans.len());
+    }
+}

@@ -1,0 +1,273 @@
+//! kcli's own CLI as an external consumer of kweb (`kweb-live.md` §9,
+//! `kweb-reference.md` §14): a `type: web` client pointed at an in-process
+//! kweb-sim (or at `KWEB_URL`, to confirm the expectations on a real kweb).
+//!
+//! Needs the CLI binary in `KCLI_BIN` (e.g. `/srv/kweb/venv/bin/kcli`, or the
+//! venv made by `scripts/kweb-live/install`); without it every test prints
+//! why it is skipped and passes. kcli parses every kweb reply as JSON, so an
+//! HTML or empty reply where JSON belongs makes it crash: exit codes and
+//! output therefore check the simulator's answers end to end.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use dcm_conformance::kweb::http::{Request, Target};
+use dcm_conformance::kweb::target::spawn_parity_simulator;
+use regex::Regex;
+use tokio::process::Command;
+
+static ANSI: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\x1b\[[0-9;]*m").expect("valid regex"));
+static SPACES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r" {2,}").expect("valid regex"));
+
+/// One CLI run: exit code and stdout + stderr without ANSI colours and with
+/// runs of spaces collapsed (table column widths follow the content).
+struct Run {
+    code: Option<i32>,
+    output: String,
+}
+
+/// A kcli client home configured for one kweb.
+struct Client {
+    bin: String,
+    home: tempfile::TempDir,
+}
+
+impl Client {
+    /// `None` (after printing why) when `KCLI_BIN` is not set.
+    async fn new(test: &str) -> Option<(Self, Target)> {
+        let Some(bin) = std::env::var("KCLI_BIN").ok().filter(|b| !b.is_empty()) else {
+            println!(
+                "kweb_kcli::{test}: skipped: set KCLI_BIN to kcli's CLI (e.g. /srv/kweb/venv/bin/kcli)"
+            );
+            return None;
+        };
+        let target = match std::env::var("KWEB_URL").ok().filter(|u| !u.is_empty()) {
+            Some(url) => Target::parse(&url).expect("KWEB_URL is a kweb URL"),
+            None => spawn_parity_simulator()
+                .await
+                .expect("the simulator starts"),
+        };
+        let home = tempfile::tempdir().expect("temporary HOME");
+        let kcli = home.path().join(".kcli");
+        std::fs::create_dir_all(&kcli).expect("create .kcli");
+        // conformance/fixtures/kweb-configs/client-config.yml plus the pool line (kweb-live.md §9).
+        let config = format!(
+            "default:\n  client: kw\nkw:\n  type: web\n  host: {}\n  port: {}\n  pool: default-pool\n",
+            target.addr.ip(),
+            target.addr.port()
+        );
+        std::fs::write(kcli.join("config.yml"), config).expect("write config.yml");
+        Some((Self { bin, home }, target))
+    }
+
+    async fn run(&self, args: &[&str]) -> Run {
+        let out = Command::new(&self.bin)
+            .args(args)
+            .env("HOME", self.home.path())
+            .current_dir(self.home.path())
+            .output()
+            .await
+            .unwrap_or_else(|e| panic!("cannot run {} {args:?}: {e}", self.bin));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let plain = ANSI.replace_all(&text, "");
+        Run {
+            code: out.status.code(),
+            output: SPACES.replace_all(&plain, " ").into_owned(),
+        }
+    }
+
+    /// Runs and requires exit code `code` and every `needle` in the output.
+    async fn expect(&self, args: &[&str], code: i32, needles: &[&str]) -> String {
+        let run = self.run(args).await;
+        let shown = format!(
+            "kcli {}\n--- exit {:?}, output ---\n{}",
+            args.join(" "),
+            run.code,
+            run.output
+        );
+        assert_eq!(run.code, Some(code), "{shown}");
+        assert!(!run.output.contains("Traceback"), "kcli crashed: {shown}");
+        for needle in needles {
+            assert!(run.output.contains(needle), "missing {needle:?} in {shown}");
+        }
+        run.output
+    }
+}
+
+/// Removes a VM left by an earlier, interrupted run against a long-lived kweb.
+async fn preclean(target: &Target, vm: &str) {
+    let request = Request::json("DELETE", &format!("/vms/{vm}"), r#"{"snapshots": true}"#);
+    target.send(&request).await.expect("kweb answers");
+}
+
+fn home_path(client: &Client) -> &Path {
+    client.home.path()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_show_the_test_driver_world() {
+    let Some((kcli, _target)) = Client::new("lists_show_the_test_driver_world").await else {
+        return;
+    };
+    kcli.expect(
+        &["list", "vm"],
+        0,
+        &[
+            "| Name | Status | Ip | Source | Plan | Profile |",
+            "| test | up | 192.168.122.3 |",
+        ],
+    )
+    .await;
+    kcli.expect(
+        &["list", "network"],
+        0,
+        &[
+            "| default | routed | 192.168.122.0/24 | True | default | nat |",
+            "eth1",
+        ],
+    )
+    .await;
+    kcli.expect(&["list", "pool"], 0, &["| default-pool | /default-pool |"])
+        .await;
+    kcli.expect(
+        &["list", "image"],
+        0,
+        &["/default-pool/cirros.qcow2", "/default-pool/ubuntu2404"],
+    )
+    .await;
+    kcli.expect(&["list", "kube"], 0, &["| Cluster | Type | Plan | Vms |"])
+        .await;
+    assert!(home_path(&kcli).join(".kcli/config.yml").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vm_lives_through_create_stop_start_snapshot_delete() {
+    let Some((kcli, target)) =
+        Client::new("a_vm_lives_through_create_stop_start_snapshot_delete").await
+    else {
+        return;
+    };
+    let vm = "kc-life";
+    preclean(&target, vm).await;
+    kcli.expect(
+        &[
+            "create",
+            "vm",
+            "-P",
+            "cloudinit=false",
+            "-P",
+            "nets=[]",
+            "-P",
+            "disks=[1]",
+            vm,
+        ],
+        0,
+        &["kc-life created on kw"],
+    )
+    .await;
+    kcli.expect(
+        &["list", "vm"],
+        0,
+        &["| kc-life | up | | | kvirt | kvirt |"],
+    )
+    .await;
+    kcli.expect(
+        &["info", "vm", vm],
+        0,
+        &["name: kc-life", "status: up", "plan: kvirt", "profile: kvirt", "numcpus: 2", "memory: 512", "diskname: vda disksize: 1GB diskformat: virtio type: qcow2 path: /default-pool/kc-life_0.img"],
+    )
+    .await;
+    kcli.expect(&["stop", "vm", vm], 0, &["kc-life stopped"])
+        .await;
+    kcli.expect(&["info", "vm", vm], 0, &["status: down"]).await;
+    kcli.expect(&["start", "vm", vm], 0, &["kc-life started"])
+        .await;
+    kcli.expect(&["info", "vm", vm], 0, &["status: up"]).await;
+    kcli.expect(
+        &["create", "snapshot", "-n", vm, "sn1"],
+        0,
+        &["kc-life snapshotted"],
+    )
+    .await;
+    kcli.expect(&["list", "snapshot", vm], 0, &["sn1"]).await;
+    kcli.expect(
+        &["delete", "vm", "--yes", vm],
+        1,
+        &["Could not delete kc-life because VM kc-life has snapshots"],
+    )
+    .await;
+    kcli.expect(
+        &["delete", "snapshot", "-n", vm, "sn1"],
+        0,
+        &["sn1 snapshot deleted"],
+    )
+    .await;
+    kcli.expect(&["delete", "vm", "--yes", vm], 0, &["kc-life deleted"])
+        .await;
+    let listed = kcli.expect(&["list", "vm"], 0, &["| test |"]).await;
+    assert!(!listed.contains("kc-life"), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_vm_gets_its_user_and_a_fake_lease() {
+    let Some((kcli, target)) = Client::new("an_image_vm_gets_its_user_and_a_fake_lease").await
+    else {
+        return;
+    };
+    let vm = "kc-image";
+    preclean(&target, vm).await;
+    kcli.expect(
+        &[
+            "create",
+            "vm",
+            "-i",
+            "cirros.qcow2",
+            "-P",
+            "cloudinit=false",
+            "-P",
+            "nets=[default]",
+            "-P",
+            "disks=[1]",
+            vm,
+        ],
+        0,
+        &["kc-image created on kw"],
+    )
+    .await;
+    let info = kcli
+        .expect(
+            &["info", "vm", vm],
+            0,
+            &[
+                "image: cirros.qcow2",
+                "user: cirros",
+                "net interface: eth0 mac: 52:54:00:",
+                "net: default type: routed",
+                "\nip: ",
+            ],
+        )
+        .await;
+    assert!(info.contains("profile: cirros.qcow2"), "{info}");
+    kcli.expect(&["delete", "vm", "--yes", vm], 0, &["kc-image deleted"])
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_print_kwebs_reason_and_exit_1() {
+    let Some((kcli, _target)) = Client::new("failures_print_kwebs_reason_and_exit_1").await else {
+        return;
+    };
+    kcli.expect(&["info", "vm", "kc-nosuch"], 1, &["VM kc-nosuch not found"])
+        .await;
+    kcli.expect(
+        &["delete", "vm", "--yes", "kc-nosuch"],
+        1,
+        &["Could not delete kc-nosuch because VM kc-nosuch not found"],
+    )
+    .await;
+}
