@@ -65,7 +65,11 @@ pub struct Application {
 }
 
 fn read_optional(path: Option<&PathBuf>) -> std::io::Result<Option<String>> {
-    path.map(std::fs::read_to_string).transpose()
+    path.map(|p| {
+        std::fs::read_to_string(p)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))
+    })
+    .transpose()
 }
 
 impl Application {
@@ -79,11 +83,13 @@ impl Application {
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
         let profiles_yaml = read_optional(config.profiles.as_ref())?;
         if let Some(text) = &profiles_yaml {
-            crate::world::profiles::parse_profiles_yaml(text).map_err(invalid)?;
+            crate::world::profiles::parse_profiles_yaml(text)
+                .map_err(|e| invalid(format!("--profiles: {e}")))?;
         }
         let kubeprofiles_yaml = read_optional(config.kubeprofiles.as_ref())?;
         if let Some(text) = &kubeprofiles_yaml {
-            crate::world::profiles::parse_profiles_yaml(text).map_err(invalid)?;
+            crate::world::profiles::parse_profiles_yaml(text)
+                .map_err(|e| invalid(format!("--kubeprofiles: {e}")))?;
         }
         let options = Options {
             seed_images: config.seed_images.clone(),
@@ -193,8 +199,20 @@ async fn serve_connection(shared: Arc<Shared>, mut stream: TcpStream, local: Soc
     };
     let head = req.method.eq_ignore_ascii_case("HEAD");
     let mutating = !matches!(req.method.to_ascii_uppercase().as_str(), "GET" | "HEAD");
+    let peer = stream
+        .peer_addr()
+        .map_or_else(|_| "-".to_owned(), |p| p.ip().to_string());
     match process(&shared, &req, local).await {
         Action::Respond(resp) => {
+            // wsgiref's access log line: client, request line, status, size.
+            tracing::info!(
+                target: "kweb_sim::access",
+                "{peer} \"{} {}\" {} {}",
+                req.method,
+                req.target,
+                resp.status,
+                resp.body.len()
+            );
             let _ = resp.write_to(&mut stream, head).await;
         }
         Action::Hang(secs) => {
@@ -245,7 +263,7 @@ fn url_repr(req: &crate::http::wire::Request, decoded: &str, local: SocketAddr) 
                 if local.port() == 80 {
                     local.ip().to_string()
                 } else {
-                    format!("{}:{}", local.ip(), local.port())
+                    local.to_string()
                 }
             },
             str::to_owned,
