@@ -271,3 +271,59 @@ async fn failures_print_kwebs_reason_and_exit_1() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_k3s_cluster_is_created_listed_and_deleted() {
+    let Some((kcli, target)) = Client::new("a_k3s_cluster_is_created_listed_and_deleted").await
+    else {
+        return;
+    };
+    let cluster = "kc-k3";
+    target
+        .send(&Request::json("DELETE", "/kubes/kc-k3", "{}"))
+        .await
+        .expect("kweb answers");
+    kcli.expect(
+        &[
+            "create",
+            "kube",
+            "k3s",
+            "-P",
+            "image=cirros.qcow2",
+            "-P",
+            "cloudinit=false",
+            "-P",
+            "disk_size=1",
+            cluster,
+        ],
+        0,
+        &[],
+    )
+    .await;
+    // The cluster thread runs beside kweb's request worker (kweb-reference.md §8.2).
+    let wanted = "| kc-k3 | k3s | kc-k3 | kc-k3-ctlplane-0 |";
+    let mut listed = String::new();
+    for _ in 0..100 {
+        listed = kcli
+            .expect(&["list", "kube"], 0, &["| Cluster | Type | Plan | Vms |"])
+            .await;
+        if listed.contains(wanted) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        listed.contains(wanted),
+        "missing {wanted:?} in kcli list kube:\n{listed}"
+    );
+    kcli.expect(&["list", "plan"], 0, &["| kc-k3 | kc-k3-ctlplane-0 |"])
+        .await;
+    kcli.expect(
+        &["delete", "kube", "--yes", cluster],
+        0,
+        &["Cluster kc-k3 deleted"],
+    )
+    .await;
+    let listed = kcli.expect(&["list", "kube"], 0, &[]).await;
+    assert!(!listed.contains("kc-k3"), "{listed}");
+}

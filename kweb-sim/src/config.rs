@@ -57,6 +57,10 @@ pub struct Config {
     /// and on shutdown.
     #[arg(long, env = "KWEB_SIM_STATE_FILE")]
     pub state_file: Option<PathBuf>,
+    /// Bottle debug mode, like kweb's `KWEB_DEBUG`: 500 pages carry the
+    /// exception and a (simulated) traceback.
+    #[arg(long, env = "KWEB_DEBUG")]
+    pub debug: bool,
     /// Serve one request at a time, like wsgiref.
     #[arg(long, env = "KWEB_SIM_SERIAL")]
     pub serial: bool,
@@ -93,6 +97,7 @@ impl Default for Config {
             profiles: None,
             kubeprofiles: None,
             state_file: None,
+            debug: false,
             serial: false,
             server_header: "WSGIServer/0.2 CPython/3.11.7".into(),
             transitions: TransitionSet::Testdriver,

@@ -65,7 +65,11 @@ pub struct Application {
 }
 
 fn read_optional(path: Option<&PathBuf>) -> std::io::Result<Option<String>> {
-    path.map(std::fs::read_to_string).transpose()
+    path.map(|p| {
+        std::fs::read_to_string(p)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))
+    })
+    .transpose()
 }
 
 impl Application {
@@ -79,11 +83,13 @@ impl Application {
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
         let profiles_yaml = read_optional(config.profiles.as_ref())?;
         if let Some(text) = &profiles_yaml {
-            crate::world::profiles::parse_profiles_yaml(text).map_err(invalid)?;
+            crate::world::profiles::parse_profiles_yaml(text)
+                .map_err(|e| invalid(format!("--profiles: {e}")))?;
         }
         let kubeprofiles_yaml = read_optional(config.kubeprofiles.as_ref())?;
         if let Some(text) = &kubeprofiles_yaml {
-            crate::world::profiles::parse_profiles_yaml(text).map_err(invalid)?;
+            crate::world::profiles::parse_profiles_yaml(text)
+                .map_err(|e| invalid(format!("--kubeprofiles: {e}")))?;
         }
         let options = Options {
             seed_images: config.seed_images.clone(),
@@ -96,6 +102,7 @@ impl Application {
         sim.world.flavour = config.flavour;
         sim.world.readonly = config.readonly;
         sim.serial = config.serial;
+        sim.debug = config.debug;
         if let Some(path) = &config.state_file
             && path.exists()
         {
@@ -192,8 +199,20 @@ async fn serve_connection(shared: Arc<Shared>, mut stream: TcpStream, local: Soc
     };
     let head = req.method.eq_ignore_ascii_case("HEAD");
     let mutating = !matches!(req.method.to_ascii_uppercase().as_str(), "GET" | "HEAD");
+    let peer = stream
+        .peer_addr()
+        .map_or_else(|_| "-".to_owned(), |p| p.ip().to_string());
     match process(&shared, &req, local).await {
         Action::Respond(resp) => {
+            // wsgiref's access log line: client, request line, status, size.
+            tracing::info!(
+                target: "kweb_sim::access",
+                "{peer} \"{} {}\" {} {}",
+                req.method,
+                req.target,
+                resp.status,
+                resp.body.len()
+            );
             let _ = resp.write_to(&mut stream, head).await;
         }
         Action::Hang(secs) => {
@@ -244,7 +263,7 @@ fn url_repr(req: &crate::http::wire::Request, decoded: &str, local: SocketAddr) 
                 if local.port() == 80 {
                     local.ip().to_string()
                 } else {
-                    format!("{}:{}", local.ip(), local.port())
+                    local.to_string()
                 }
             },
             str::to_owned,
@@ -274,12 +293,13 @@ fn etag(body: &[u8], mtime: f64) -> String {
     format!("{:016x}{:016x}{:08x}", h[0], h[1], h[2] as u32)
 }
 
-fn render(stamp: &Stamp, out: Out) -> Response {
+fn render(stamp: &Stamp, out: Out, debug: bool) -> Response {
     match out {
         Out::Json(status, v) => stamp.json(status, &v),
         Out::JsonText(status, text) => stamp.json_text(status, text),
         Out::Html(status, s) => stamp.html(status, s),
         Out::Error(status, text) => stamp.error_page(status, &text),
+        Out::Raise(line) => stamp.exception_page(&line, debug),
         Out::E4 => stamp.e4(),
         Out::Static {
             content_type,
@@ -333,7 +353,7 @@ fn fault_response(stamp: &Stamp, rule: &FaultRule) -> Response {
             };
         }
     };
-    render(stamp, out)
+    render(stamp, out, false)
 }
 
 async fn process(shared: &Shared, req: &crate::http::wire::Request, local: SocketAddr) -> Action {
@@ -344,8 +364,11 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
         url_repr: url_repr(req, &decoded, local),
     };
 
+    let mutating =
+        !req.method.eq_ignore_ascii_case("GET") && !req.method.eq_ignore_ascii_case("HEAD");
     if !shared.strict && (decoded == "/_sim" || decoded.starts_with("/_sim/")) {
         let mut sim = shared.lock();
+        sim.version += 1;
         let (status, body) = control::handle(&mut sim, &req.method, &decoded, &req.body);
         let stamp = stamp_at(sim.clock.now());
         drop(sim);
@@ -397,7 +420,12 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
     }
 
     let mut guard = shared.lock();
+    if mutating {
+        guard.version += 1;
+    }
     let now = guard.clock.now();
+    let debug = guard.debug;
+    guard.world.now = now;
     let stamp = stamp_at(now);
     let out = match resolved {
         Resolved::NotFound => {
@@ -419,5 +447,5 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
         }
     };
     drop(guard);
-    Action::Respond(render(&stamp, out))
+    Action::Respond(render(&stamp, out, debug))
 }

@@ -42,7 +42,8 @@ pub enum HintsPolicy {
 #[command(
     name = "kcli-provider",
     version,
-    about = "DCM service provider for VMs and clusters on kweb"
+    about = "DCM service provider for VMs and clusters on kweb",
+    args_override_self = true
 )]
 pub struct Config {
     /// Base URL of kweb, e.g. `http://kweb:8000`; a trailing `/` is trimmed.

@@ -334,6 +334,17 @@ async fn finish_background(app: &Arc<App>, record: &Record, result: Result<(), K
             forget_creating(app, &record.id);
             tracing::warn!(id = %record.id, "kweb create timed out; the monitor decides after CREATE_GRACE_PERIOD");
         }
+        Err(_)
+            if app
+                .store
+                .get(&record.id)
+                .ok()
+                .flatten()
+                .is_some_and(|r| r.status == "DELETING") =>
+        {
+            // API-064: deleted while the create ran, and nothing was created.
+            let _ = remove_deleted(app, &record.id, &format!("{} deleted", record.name)).await;
+        }
         Err(err) => {
             forget_creating(app, &record.id);
             let message = format!("creation failed: {err}");
@@ -527,6 +538,9 @@ async fn finish_delete(
     };
     match result {
         Ok(()) => {
+            if record.kind == Kind::Cluster {
+                remove_leftover_nodes(app, &record.name, deadline).await;
+            }
             remove_deleted(app, &record.id, &format!("{} deleted", record.name)).await?;
             Ok(())
         }
@@ -549,6 +563,20 @@ async fn finish_delete(
             })
             .await??;
             Err(err.into())
+        }
+    }
+}
+
+/// KCLI-027: kweb's `DELETE /kubes/{name}` answers success even when it
+/// left node VMs behind; delete any that remain, one by one.
+async fn remove_leftover_nodes(app: &App, cluster: &str, deadline: Option<Instant>) {
+    let Ok(vms) = app.kweb.list_vms().await else {
+        return;
+    };
+    for node in vms.iter().filter(|v| v.kube.as_deref() == Some(cluster)) {
+        tracing::warn!(cluster, node = %node.name, "deleting a node VM left behind by DELETE /kubes");
+        if let Err(err) = app.kweb.delete_vm(&node.name, deadline).await {
+            tracing::warn!(cluster, node = %node.name, error = %err, "node VM delete failed; the next poll retries");
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Against the pinned REAL kweb (libvirt test driver). Ignored by default;
 //! `scripts/provider-live-kweb` starts kweb and runs it with `--ignored`
-//! and `KWEB_LIVE_URL` (and `KWEB_LIVE_HOME`, kweb's HOME, for the cluster part).
+//! and `KWEB_LIVE_URL`.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

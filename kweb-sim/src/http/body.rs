@@ -20,7 +20,8 @@ pub enum BodyError {
     Multipart(String),
 }
 
-/// A Python exception raised while a handler inspects `data` (mapped to 500 E3).
+/// A Python exception raised while a handler inspects `data` (mapped to 500
+/// E3); the text is the traceback's last line (`KeyError: 'name'`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PyError(pub String);
 
@@ -101,7 +102,7 @@ impl Data {
     /// `KeyError` when absent, `TypeError` when `data` is not a mapping.
     pub fn get(&self, key: &str) -> Result<Value, PyError> {
         self.opt(key)?
-            .ok_or_else(|| PyError(format!("KeyError: '{key}'")))
+            .ok_or_else(|| PyError(format!("KeyError: {}", super::pyjson::repr_str(key))))
     }
 
     /// Python `data.get(key)`.

@@ -75,6 +75,34 @@ impl Stamp {
         self.html(status, bottle_page(status, &self.url_repr, text))
     }
 
+    /// The 500 E3 page of an uncaught exception whose traceback ends with
+    /// `line` (`KeyError: 'profile'`); in debug mode (`KWEB_DEBUG`) the page
+    /// carries the exception `repr` and a (simulated) traceback (§4.4).
+    #[must_use]
+    pub fn exception_page(&self, line: &str, debug: bool) -> Response {
+        if !debug {
+            return self.error_page(500, "Internal Server Error");
+        }
+        let (kind, message) = line.split_once(": ").unwrap_or((line, ""));
+        let arg = if kind == "KeyError" {
+            message.to_owned()
+        } else {
+            repr_str(message)
+        };
+        let exc = format!("{kind}({arg})");
+        let traceback = format!(
+            "Traceback (most recent call last):\n  File \"kweb-sim\", line 1, in handler\n    (simulated kcli call)\n{line}\n"
+        );
+        let page = bottle_page(500, &self.url_repr, "Internal Server Error");
+        let marker = "<pre>Internal Server Error</pre>\n";
+        let extra = format!(
+            "              <h2>Exception:</h2>\n              <pre>{}</pre>\n              <h2>Traceback:</h2>\n              <pre>{}</pre>\n",
+            html_escape(&exc),
+            html_escape(&traceback)
+        );
+        self.html(500, page.replacen(marker, &format!("{marker}{extra}"), 1))
+    }
+
     /// 405 E3 page with an `Allow` header placed after `Server`.
     #[must_use]
     pub fn method_not_allowed(&self, allow: &str) -> Response {

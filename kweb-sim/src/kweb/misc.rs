@@ -39,14 +39,18 @@ pub fn containerprofiles(c: &mut Call<'_>) -> Handled {
 /// methods), `Kconfig()`, then 500 (§6.16).
 pub fn dead_container(c: &mut Call<'_>) -> Handled {
     c.backend()?;
-    Err(Out::exception())
+    Err(no_engine())
+}
+
+fn no_engine() -> Out {
+    Out::raise("FileNotFoundError: [Errno 2] No such file or directory: 'podman'")
 }
 
 /// `POST /container/<n>/start`, `POST /containers/<n>/stop`, `DELETE /container/<n>`.
 pub fn container_action(c: &mut Call<'_>) -> Handled {
     c.guard()?;
     c.backend()?;
-    Err(Out::exception())
+    Err(no_engine())
 }
 
 /// `POST /containers`: kweb builds `Kcontainerconfig` before its key
@@ -56,22 +60,38 @@ pub fn container_create(c: &mut Call<'_>) -> Handled {
     c.guard()?;
     c.data()?;
     c.backend()?;
-    Err(Out::exception())
+    Err(no_engine())
 }
 
 /// Removed features on `Kconfig` routes: readonly guard for mutating
 /// methods, E4 when unreachable, else 500.
 pub fn dead_k(c: &mut Call<'_>) -> Handled {
-    if !c.req.method.eq_ignore_ascii_case("GET") && !c.req.method.eq_ignore_ascii_case("HEAD") {
+    let method = if c.req.method.eq_ignore_ascii_case("PATCH") {
+        "update_repo"
+    } else if c.req.method.eq_ignore_ascii_case("DELETE") {
+        "delete_repo"
+    } else {
+        "list_repos"
+    };
+    if method != "list_repos" {
         c.guard()?;
     }
     c.backend()?;
-    Err(Out::exception())
+    Err(Out::raise(format!(
+        "AttributeError: 'Kconfig' object has no attribute '{method}'"
+    )))
 }
 
 /// Removed features on `Kbaseconfig` routes: always 500.
-pub fn dead_b(_c: &mut Call<'_>) -> Handled {
-    Err(Out::exception())
+pub fn dead_b(c: &mut Call<'_>) -> Handled {
+    let method = if c.param(0).is_empty() {
+        "list_products"
+    } else {
+        "info_product"
+    };
+    Err(Out::raise(format!(
+        "AttributeError: 'Kbaseconfig' object has no attribute '{method}'"
+    )))
 }
 
 /// `POST /repos`: E2 without `repo` or with `url == ""`, else 500.
@@ -87,7 +107,9 @@ pub fn repo_create(c: &mut Call<'_>) -> Handled {
     if url == json!("") {
         return Ok(Out::invalid_data());
     }
-    Err(Out::exception())
+    Err(Out::raise(
+        "AttributeError: 'Kconfig' object has no attribute 'create_repo'",
+    ))
 }
 
 /// `POST /products`: E2 without `product`; 200 `Invalid Action` without
@@ -102,7 +124,9 @@ pub fn product_create(c: &mut Call<'_>) -> Handled {
     if !data.contains("plan")? {
         return Ok(Out::failure("Invalid Action"));
     }
-    Err(Out::exception())
+    Err(Out::raise(
+        "AttributeError: 'Kconfig' object has no attribute 'create_product'",
+    ))
 }
 
 /// `GET /vmconsole/<vm>`: websockify is missing on the simulated host.

@@ -31,6 +31,10 @@ pub enum Out {
     Html(u16, String),
     /// A Bottle error page (E3) with this status and error text.
     Error(u16, String),
+    /// An uncaught Python exception: 500 E3 `Internal Server Error`; the
+    /// text is the exception's last traceback line (`KeyError: 'profile'`),
+    /// shown with a traceback in debug mode (`KWEB_DEBUG`, §4.4).
+    Raise(String),
     /// The wsgiref 500 (E4).
     E4,
     /// A static file.
@@ -69,16 +73,22 @@ impl Out {
         Out::Json(400, json!({"result": "failure", "reason": "Invalid Data"}))
     }
 
-    /// An uncaught exception: 500 E3.
+    /// An uncaught exception inside kcli: 500 E3.
     #[must_use]
     pub fn exception() -> Self {
-        Out::Error(500, "Internal Server Error".into())
+        Out::Raise("Exception: simulated kcli failure".into())
+    }
+
+    /// An uncaught exception with its traceback line (`AttributeError: ...`).
+    #[must_use]
+    pub fn raise(line: impl Into<String>) -> Self {
+        Out::Raise(line.into())
     }
 }
 
 impl From<PyError> for Out {
-    fn from(_: PyError) -> Self {
-        Out::exception()
+    fn from(e: PyError) -> Self {
+        Out::Raise(e.0)
     }
 }
 

@@ -84,16 +84,54 @@ pub fn kubecreateform(c: &mut Call<'_>) -> Handled {
     }
 }
 
-fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+/// A row action: the JavaScript call kweb's page binds and its label.
+type Action = (String, &'static str);
+
+/// `fn('arg', ...)` as kweb's templates write it in `onclick` attributes.
+fn js(function: &str, args: &[&str]) -> String {
+    let quoted: Vec<String> = args
+        .iter()
+        .map(|a| {
+            format!(
+                "'{}'",
+                a.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace('"', "&quot;")
+            )
+        })
+        .collect();
+    format!("{function}({})", quoted.join(", "))
+}
+
+/// An HTML table fragment; the `Actions` column is left out in readonly
+/// mode, as kweb's templates hide their buttons (§9).
+fn table(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    actions: &[Vec<Action>],
+    readonly: bool,
+) -> String {
+    let with_actions = !readonly && !actions.is_empty();
     let mut s = String::from("        <thead>\n            <tr>\n");
     for h in headers {
         s.push_str(&format!("                <th>{}</th>\n", html_escape(h)));
     }
+    if with_actions {
+        s.push_str("                <th>Actions</th>\n");
+    }
     s.push_str("            </tr>\n        </thead>\n        <tbody>\n");
-    for row in rows {
+    for (i, row) in rows.iter().enumerate() {
         s.push_str("            <tr>\n");
         for cell in row {
             s.push_str(&format!("                <td>{}</td>\n", html_escape(cell)));
+        }
+        if with_actions {
+            s.push_str("                <td>");
+            for (call, label) in actions.get(i).map(Vec::as_slice).unwrap_or_default() {
+                s.push_str(&format!("<span onclick=\"{call};\">{label}</span> "));
+            }
+            s.push_str("</td>\n");
         }
         s.push_str("            </tr>\n");
     }
@@ -122,11 +160,24 @@ pub fn vmstable(c: &mut Call<'_>) -> Handled {
                 .collect()
         })
         .collect();
+    let actions: Vec<Vec<Action>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                (js("vmstart", &[&r[0]]), "Start"),
+                (js("vmstop", &[&r[0]]), "Stop"),
+                (js("vmdelete", &[&r[0]]), "Delete"),
+                (js("snapshotcreate", &[&r[0]]), "Snapshot"),
+            ]
+        })
+        .collect();
     Ok(Out::Html(
         200,
         table(
             &["Name", "Status", "Ip", "Source", "Plan", "Profile", "Info"],
             &rows,
+            &actions,
+            w.readonly,
         ),
     ))
 }
@@ -151,11 +202,17 @@ pub fn vmprofilestable(c: &mut Call<'_>) -> Handled {
                 .collect()
         })
         .unwrap_or_default();
+    let actions: Vec<Vec<Action>> = rows
+        .iter()
+        .map(|r| vec![(js("vmcreate", &[&r[0]]), "Create")])
+        .collect();
     Ok(Out::Html(
         200,
         table(
             &["Profile", "Image", "Cpus", "Memory", "Nets", "Disks"],
             &rows,
+            &actions,
+            c.sim.world.readonly,
         ),
     ))
 }
@@ -176,11 +233,17 @@ pub fn networkstable(c: &mut Call<'_>) -> Handled {
             ]
         })
         .collect();
+    let actions: Vec<Vec<Action>> = rows
+        .iter()
+        .map(|r| vec![(js("networkdelete", &[&r[0]]), "Delete")])
+        .collect();
     Ok(Out::Html(
         200,
         table(
             &["Network", "Type", "Cidr", "Dhcp", "Domain", "Mode"],
             &rows,
+            &actions,
+            c.sim.world.readonly,
         ),
     ))
 }
@@ -195,7 +258,14 @@ pub fn poolstable(c: &mut Call<'_>) -> Handled {
         .iter()
         .map(|p| vec![p.name.clone(), p.path.clone()])
         .collect();
-    Ok(Out::Html(200, table(&["Pool", "Path"], &rows)))
+    let actions: Vec<Vec<Action>> = rows
+        .iter()
+        .map(|r| vec![(js("pooldelete", &[&r[0]]), "Delete")])
+        .collect();
+    Ok(Out::Html(
+        200,
+        table(&["Pool", "Path"], &rows, &actions, c.sim.world.readonly),
+    ))
 }
 
 /// `/hoststable`.
@@ -222,9 +292,24 @@ pub fn hoststable(c: &mut Call<'_>) -> Handled {
             ]
         })
         .collect();
+    let actions: Vec<Vec<Action>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                (js("hostenable", &[&r[0]]), "Enable"),
+                (js("hostdisable", &[&r[0]]), "Disable"),
+                (js("hostswitch", &[&r[0]]), "Switch"),
+            ]
+        })
+        .collect();
     Ok(Out::Html(
         200,
-        table(&["Client", "Type", "Enabled", "Current"], &rows),
+        table(
+            &["Client", "Type", "Enabled", "Current"],
+            &rows,
+            &actions,
+            w.readonly,
+        ),
     ))
 }
 
@@ -236,7 +321,20 @@ pub fn planstable(c: &mut Call<'_>) -> Handled {
         .as_array()
         .map(|a| a.iter().map(|r| vec![cell(&r[0]), cell(&r[1])]).collect())
         .unwrap_or_default();
-    Ok(Out::Html(200, table(&["Plan", "Vms"], &rows)))
+    let actions: Vec<Vec<Action>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                (js("planstart", &[&r[0]]), "Start"),
+                (js("planstop", &[&r[0]]), "Stop"),
+                (js("plandelete", &[&r[0]]), "Delete"),
+            ]
+        })
+        .collect();
+    Ok(Out::Html(
+        200,
+        table(&["Plan", "Vms"], &rows, &actions, c.sim.world.readonly),
+    ))
 }
 
 /// `/kubestable`.
@@ -254,9 +352,28 @@ pub fn kubestable(c: &mut Call<'_>) -> Handled {
             ]
         })
         .collect();
+    let actions: Vec<Vec<Action>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                (
+                    format!("location.href='/kubeinfo/{}'", html_escape(&r[0])),
+                    "Info",
+                ),
+                (js("planstart", &[&r[2]]), "Start"),
+                (js("planstop", &[&r[2]]), "Stop"),
+                (js("plandelete", &[&r[2]]), "Delete"),
+            ]
+        })
+        .collect();
     Ok(Out::Html(
         200,
-        table(&["Cluster", "Type", "Plan", "Vms"], &rows),
+        table(
+            &["Cluster", "Type", "Plan", "Vms"],
+            &rows,
+            &actions,
+            c.sim.world.readonly,
+        ),
     ))
 }
 
@@ -310,7 +427,19 @@ pub fn kubeprofilestable(c: &mut Call<'_>) -> Handled {
         .iter()
         .map(|(n, v)| vec![n.clone(), cell(v)])
         .collect();
-    Ok(Out::Html(200, table(&["Profile", "Parameters"], &rows)))
+    let actions: Vec<Vec<Action>> = rows
+        .iter()
+        .map(|r| vec![(js("kubecreatefromprofile", &["generic", &r[0]]), "Create")])
+        .collect();
+    Ok(Out::Html(
+        200,
+        table(
+            &["Profile", "Parameters"],
+            &rows,
+            &actions,
+            c.sim.world.readonly,
+        ),
+    ))
 }
 
 /// `/imagestable`.
@@ -320,7 +449,14 @@ pub fn imagestable(c: &mut Call<'_>) -> Handled {
         .into_iter()
         .map(|i| vec![i])
         .collect();
-    Ok(Out::Html(200, table(&["Images"], &rows)))
+    let actions: Vec<Vec<Action>> = rows
+        .iter()
+        .map(|r| vec![(js("vmcreate", &["", &r[0]]), "Create Vm")])
+        .collect();
+    Ok(Out::Html(
+        200,
+        table(&["Images"], &rows, &actions, c.sim.world.readonly),
+    ))
 }
 
 /// `/isostable`.
@@ -330,7 +466,7 @@ pub fn isostable(c: &mut Call<'_>) -> Handled {
         .into_iter()
         .map(|i| vec![i])
         .collect();
-    Ok(Out::Html(200, table(&["Isos"], &rows)))
+    Ok(Out::Html(200, table(&["Isos"], &rows, &[], true)))
 }
 
 /// `/containerprofilestable`.
@@ -348,11 +484,17 @@ pub fn containerprofilestable(c: &mut Call<'_>) -> Handled {
                 .collect()
         })
         .unwrap_or_default();
+    let actions: Vec<Vec<Action>> = rows
+        .iter()
+        .map(|r| vec![(js("containercreate", &["", &r[0]]), "Create")])
+        .collect();
     Ok(Out::Html(
         200,
         table(
             &["Profile", "Image", "Nets", "Ports", "Volumes", "Cmd"],
             &rows,
+            &actions,
+            c.sim.world.readonly,
         ),
     ))
 }

@@ -94,6 +94,10 @@ struct TransitionsBody {
     fail_stage: Option<Option<u8>>,
     #[serde(default)]
     ssh_key: Option<bool>,
+    #[serde(default)]
+    vm_boot_seconds: Option<f64>,
+    #[serde(default)]
+    vm_lease_seconds: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +129,7 @@ pub fn seeded_start(seed: u64) -> f64 {
 pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
     let m = method.to_ascii_uppercase();
     let now = sim.clock.now();
+    sim.world.now = now;
     match (m.as_str(), path) {
         ("POST", "/_sim/reset") => {
             let b: ResetBody = match parse(body) {
@@ -204,6 +209,13 @@ pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
             }
             Err(e) => e,
         },
+        ("POST", "/_sim/debug") => match parse::<Toggle>(body) {
+            Ok(b) => {
+                sim.debug = b.enabled;
+                (200, json!({"debug": b.enabled}))
+            }
+            Err(e) => e,
+        },
         ("POST", "/_sim/flavour") => match parse::<FlavourBody>(body) {
             Ok(b) => {
                 sim.world.flavour = b.flavour;
@@ -211,7 +223,7 @@ pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
             }
             Err(e) => e,
         },
-        ("GET", "/_sim/transitions") => (200, json!(sim.transitions)),
+        ("GET", "/_sim/transitions") => (200, transitions_json(sim)),
         ("POST", "/_sim/transitions") => match parse::<TransitionsBody>(body) {
             Ok(b) => {
                 let mut t = b
@@ -244,8 +256,29 @@ pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
                 if let Some(v) = b.ssh_key {
                     t.ssh_key = v;
                 }
+                let mut timing = sim.world.vm_timing;
+                for (value, slot, name) in [
+                    (
+                        b.vm_boot_seconds,
+                        &mut timing.boot_seconds,
+                        "vm_boot_seconds",
+                    ),
+                    (
+                        b.vm_lease_seconds,
+                        &mut timing.lease_seconds,
+                        "vm_lease_seconds",
+                    ),
+                ] {
+                    if let Some(v) = value {
+                        if !v.is_finite() || v < 0.0 {
+                            return bad(format!("{name} must be >= 0"));
+                        }
+                        *slot = v;
+                    }
+                }
                 sim.transitions = t;
-                (200, json!(sim.transitions))
+                sim.world.vm_timing = timing;
+                (200, transitions_json(sim))
             }
             Err(e) => e,
         },
@@ -375,6 +408,13 @@ fn fault_item(sim: &mut Sim, method: &str, id: &str, body: &[u8]) -> Reply {
     }
 }
 
+fn transitions_json(sim: &Sim) -> Value {
+    let mut v = json!(sim.transitions);
+    v["vm_boot_seconds"] = json!(sim.world.vm_timing.boot_seconds);
+    v["vm_lease_seconds"] = json!(sim.world.vm_timing.lease_seconds);
+    v
+}
+
 fn clock_json(sim: &Sim) -> Value {
     let now = sim.clock.now();
     json!({"now": iso8601(now), "unix": now, "paused": sim.clock.paused()})
@@ -401,6 +441,7 @@ fn state(sim: &Sim) -> Value {
         "readonly": w.readonly,
         "reachable": w.reachable,
         "serial": sim.serial,
+        "debug": sim.debug,
         "clock": clock_json(sim),
         "default_client": w.default_client,
         "clients": w.clients,
@@ -416,7 +457,7 @@ fn state(sim: &Sim) -> Value {
         "cluster_jobs": sim.jobs,
         "profiles": w.profiles,
         "kubeprofiles": w.kubeprofiles,
-        "transitions": sim.transitions,
+        "transitions": transitions_json(sim),
         "host": sim.options,
         "faults": sim.faults.rules,
         "effects": sim.effects,
@@ -596,18 +637,33 @@ fn populate(sim: &mut Sim, body: &[u8], now: f64) -> Reply {
             .put_volume(&v.pool, &v.name, v.size_gib.unwrap_or(1.0));
         counts["volumes"] = json!(counts["volumes"].as_u64().unwrap_or(0) + 1);
     }
+    let mut index: std::collections::HashMap<String, usize> = sim
+        .world
+        .vms
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.name.clone(), i))
+        .collect();
     for spec in b.vms {
-        let vm = match vm_from_spec(sim, spec, now) {
+        let existing = index.get(&spec.name).copied();
+        let existing_id = existing.map(|i| sim.world.vms[i].id.clone());
+        let vm = match vm_from_spec(sim, spec, existing_id, now) {
             Ok(v) => v,
             Err(e) => return e,
         };
         let active = vm.power.is_active() && vm.domain_id.is_none();
-        let name = vm.name.clone();
-        match sim.world.vm_index(&name) {
-            Some(i) => sim.world.vms[i] = vm,
-            None => sim.world.vms.push(vm),
-        }
-        if active && let Some(i) = sim.world.vm_index(&name) {
+        let i = match existing {
+            Some(i) => {
+                sim.world.vms[i] = vm;
+                i
+            }
+            None => {
+                index.insert(vm.name.clone(), sim.world.vms.len());
+                sim.world.vms.push(vm);
+                sim.world.vms.len() - 1
+            }
+        };
+        if active {
             let power = sim.world.vms[i].power.clone();
             sim.world.power_on(i);
             sim.world.vms[i].power = power;
@@ -641,13 +697,15 @@ fn populate(sim: &mut Sim, body: &[u8], now: f64) -> Reply {
     (200, json!({"upserted": counts}))
 }
 
-fn vm_from_spec(sim: &mut Sim, s: VmSpec, now: f64) -> Result<Vm, Reply> {
-    let id = match s.id {
-        Some(id) => id,
-        None => match sim.world.vm(&s.name) {
-            Some(v) => v.id.clone(),
-            None => sim.world.new_uuid(),
-        },
+fn vm_from_spec(
+    sim: &mut Sim,
+    s: VmSpec,
+    existing_id: Option<String>,
+    now: f64,
+) -> Result<Vm, Reply> {
+    let id = match (s.id, existing_id) {
+        (Some(id), _) | (None, Some(id)) => id,
+        (None, None) => sim.world.new_uuid(),
     };
     let mut vm = Vm::new(&s.name, id);
     vm.power = Power::from_word(s.status.as_deref());

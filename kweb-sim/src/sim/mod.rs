@@ -89,10 +89,17 @@ pub struct Sim {
     pub preset_options: Options,
     /// Serial (wsgiref-like) serving.
     pub serial: bool,
+    /// Bottle debug mode (`KWEB_DEBUG`): exception pages carry a traceback.
+    pub debug: bool,
     /// Total requests served.
     pub requests: u64,
     /// Simulator time at start-up (static files' `Last-Modified`).
     pub started_at: f64,
+    /// Bumped by every request that may change state and by applied
+    /// stages; keys [`Sim::vms_cache`].
+    pub version: u64,
+    /// The last `GET /vms` body and the [`Sim::version`] it was built at.
+    pub vms_cache: Option<(u64, String)>,
 }
 
 impl Sim {
@@ -121,7 +128,10 @@ impl Sim {
             preset,
             preset_options: options,
             serial: false,
+            debug: false,
             requests: 0,
+            version: 0,
+            vms_cache: None,
         };
         sim.apply_preset_options();
         sim
@@ -237,6 +247,7 @@ impl Sim {
 
     /// Applies every stage that is due at `now`.
     pub fn tick(&mut self, now: f64) {
+        self.world.now = now;
         loop {
             let mut progressed = false;
             for i in 0..self.jobs.len() {
@@ -254,6 +265,7 @@ impl Sim {
                 };
                 let job = self.jobs[i].clone();
                 self.apply_stage(&job, stage, at);
+                self.version += 1;
                 self.jobs[i].reached = Some(stage);
                 self.jobs[i].due = self.next_due(at);
                 progressed = true;
@@ -392,6 +404,8 @@ impl Sim {
             .and_then(Value::as_str)
             .unwrap_or(&job.cluster)
             .to_owned();
+        let now = self.world.now;
+        self.world.now = at;
         if let Built::Created = build_vm(self, at, name, "kvirt", &s, &plan)
             && let Some(vm) = self.world.vm_mut(name)
             && !running
@@ -399,6 +413,7 @@ impl Sim {
             vm.power = Power::Off;
             vm.domain_id = None;
         }
+        self.world.now = now;
     }
 
     /// Kubeconfig of cluster `c` when present.

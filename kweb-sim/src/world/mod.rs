@@ -152,6 +152,16 @@ pub struct ClusterDir {
     pub kubeconfig_mtime: Option<f64>,
 }
 
+/// How long a started VM takes to look booted (sim-only transitions, §15).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct VmTiming {
+    /// Seconds after a start during which the VM shows the flavour's
+    /// pending status (kvm `nostate`, kubevirt `Scheduling`, aws `pending`, ...).
+    pub boot_seconds: f64,
+    /// Seconds after a start before its DHCP lease (and so `ip`) appears.
+    pub lease_seconds: f64,
+}
+
 /// The hypervisor node (§6.9).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Node {
@@ -198,6 +208,12 @@ pub struct World {
     pub reachable: bool,
     /// Seed of the generator.
     pub seed: u64,
+    /// Simulator time of the request being served, Unix seconds.
+    #[serde(default)]
+    pub now: f64,
+    /// VM boot and lease delays.
+    #[serde(default)]
+    pub vm_timing: VmTiming,
     /// Name of the preset the world was built from.
     pub preset: String,
     #[serde(skip, default = "unseeded")]
@@ -233,6 +249,8 @@ impl World {
             readonly: false,
             reachable: true,
             seed,
+            now: 0.0,
+            vm_timing: VmTiming::default(),
             preset: "empty".into(),
             rng: ChaCha8Rng::seed_from_u64(seed),
         }
@@ -348,9 +366,11 @@ impl World {
     pub fn power_on(&mut self, idx: usize) {
         let id = self.next_domain_id;
         self.next_domain_id += 1;
+        let now = self.now;
         if let Some(vm) = self.vms.get_mut(idx) {
             vm.domain_id = Some(id);
             vm.power = Power::Running;
+            vm.started_at = Some(now);
             if let Some(n) = vm.pending_numcpus.take() {
                 vm.numcpus = n;
             }
@@ -367,6 +387,11 @@ impl World {
         if !vm.power.is_active() {
             return None;
         }
+        if let Some(t) = vm.started_at
+            && self.now < t + self.vm_timing.lease_seconds
+        {
+            return None;
+        }
         let d = vm.domain_id?;
         let nic = vm.nics.get(i)?;
         if nic.kind == "user" {
@@ -380,6 +405,21 @@ impl World {
                 Some(Ipv4Addr::from(net.lease_base()?.wrapping_add(offset)))
             }
             _ => Some(Ipv4Addr::new(192, 168, 0, (i as u8).wrapping_add(1))),
+        }
+    }
+
+    /// The `status` value of `vm` now: the flavour's word for its power
+    /// state, or the pending word while it boots.
+    #[must_use]
+    pub fn status_of(&self, vm: &Vm) -> Value {
+        let booting = vm.power == Power::Running
+            && vm
+                .started_at
+                .is_some_and(|t| self.now < t + self.vm_timing.boot_seconds);
+        if booting {
+            self.flavour.status(&Power::Pending)
+        } else {
+            self.flavour.status(&vm.power)
         }
     }
 

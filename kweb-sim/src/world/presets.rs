@@ -3,7 +3,7 @@
 //! host, `empty` nothing but one client.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::profiles::{TESTDRIVER_PROFILES_YML, parse_profiles_yaml};
 use super::{Client, HostIface, Network, Nic, Pool, Power, Vm, World};
@@ -260,15 +260,4 @@ pub fn connection(w: &World) -> String {
     w.client()
         .and_then(|c| c.url.clone())
         .unwrap_or_else(|| "qemu:///system".into())
-}
-
-/// `config.yml` as kweb would rewrite it (for the state dump).
-#[must_use]
-pub fn config_yml(w: &World) -> Value {
-    let mut m = Map::new();
-    m.insert("default".into(), json!({"client": w.default_client}));
-    for c in &w.clients {
-        m.insert(c.name.clone(), json!({"type": c.kind, "host": c.host, "url": c.url, "pool": c.pool, "enabled": c.enabled}));
-    }
-    Value::Object(m)
 }

@@ -79,6 +79,9 @@ pub struct Vm {
     /// backend shows memory changes (kvm; never on the test driver).
     #[serde(default)]
     pub pending_memory: Option<u64>,
+    /// Simulator time of the last start, Unix seconds.
+    #[serde(default)]
+    pub started_at: Option<f64>,
     /// Simulator time of creation, Unix seconds (node `AGE`).
     #[serde(default)]
     pub created_at: f64,
@@ -103,6 +106,7 @@ impl Vm {
             meta: Map::new(),
             info_fails: false,
             pending_numcpus: None,
+            started_at: None,
             pending_memory: None,
             created_at: 0.0,
         }
@@ -247,7 +251,7 @@ impl World {
         if let Some(v) = m.get("pcidevices") {
             o.push(("pcidevices", v.clone()));
         }
-        o.push(("status", self.flavour.status(&vm.power)));
+        o.push(("status", self.status_of(vm)));
         if full {
             o.push(("autostart", json!(vm.autostart)));
             o.push(("numcpus", json!(vm.numcpus)));
@@ -339,7 +343,7 @@ impl World {
         if let Some(v) = m.get("pcidevices") {
             f.push(("pcidevices", Lv::Val(v)));
         }
-        f.push(("status", Lv::Owned(self.flavour.status(&vm.power))));
+        f.push(("status", Lv::Owned(self.status_of(vm))));
 
         out.push('{');
         for (k, v) in &f {

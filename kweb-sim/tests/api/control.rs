@@ -327,3 +327,126 @@ async fn seed_makes_ids_and_macs_reproducible() {
     assert_eq!(ia["nets"][0]["mac"], ib["nets"][0]["mac"]);
     assert_eq!(ia["creationdate"], ib["creationdate"]);
 }
+
+#[tokio::test]
+async fn vm_boot_and_lease_delays_follow_the_simulator_clock() {
+    let app = spawn_app().await;
+    call(app.addr, "POST", "/_sim/clock/pause", None).await;
+    let t = call(
+        app.addr,
+        "POST",
+        "/_sim/transitions",
+        Some(r#"{"vm_boot_seconds": 5, "vm_lease_seconds": 10}"#),
+    )
+    .await;
+    assert_eq!(t.json()["vm_lease_seconds"], 10.0);
+    call(
+        app.addr,
+        "POST",
+        "/_sim/flavour",
+        Some(r#"{"flavour":"kubevirt"}"#),
+    )
+    .await;
+    call(
+        app.addr,
+        "POST",
+        "/vms",
+        Some(r#"{"name":"b","profile":"kvirt","nets":["default"]}"#),
+    )
+    .await;
+    let info = call(app.addr, "GET", "/vms/b", None).await.json();
+    assert_eq!(info["status"], "Scheduling");
+    assert!(info.get("ip").is_none());
+    call(
+        app.addr,
+        "POST",
+        "/_sim/clock/advance",
+        Some(r#"{"seconds": 5}"#),
+    )
+    .await;
+    let info = call(app.addr, "GET", "/vms/b", None).await.json();
+    assert_eq!(info["status"], "up");
+    assert!(info.get("ip").is_none());
+    call(
+        app.addr,
+        "POST",
+        "/_sim/clock/advance",
+        Some(r#"{"seconds": 5}"#),
+    )
+    .await;
+    let info = call(app.addr, "GET", "/vms/b", None).await.json();
+    assert_eq!(info["ip"], "192.168.122.23");
+    let bad = call(
+        app.addr,
+        "POST",
+        "/_sim/transitions",
+        Some(r#"{"vm_boot_seconds": -1}"#),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
+async fn debug_mode_adds_the_exception_and_traceback() {
+    let app = spawn_app().await;
+    let plain = call(app.addr, "GET", "/reposlist", None).await;
+    assert_eq!(plain.status(), 500);
+    assert!(!plain.text().contains("<h2>Exception:</h2>"));
+    call(
+        app.addr,
+        "POST",
+        "/_sim/debug",
+        Some(r#"{"enabled": true}"#),
+    )
+    .await;
+    let page = call(app.addr, "GET", "/reposlist", None).await.text();
+    assert!(page.contains(
+        "            <pre>Internal Server Error</pre>\n              <h2>Exception:</h2>\n"
+    ));
+    assert!(page.contains(
+        "<pre>AttributeError(&quot;&#039;Kconfig&#039; object has no attribute &#039;list_repos&#039;&quot;)</pre>"
+    ));
+    assert!(page.contains("AttributeError: &#039;Kconfig&#039; object has no attribute &#039;list_repos&#039;\n</pre>\n        </body>"));
+    let key = call(app.addr, "POST", "/vms", Some(r#"{"name": "x"}"#))
+        .await
+        .text();
+    assert!(
+        key.contains("<pre>KeyError(&#039;profile&#039;)</pre>"),
+        "{key}"
+    );
+}
+
+#[tokio::test]
+async fn command_line_flags_build_the_world() {
+    use clap::Parser;
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0);
+    let config = kweb_sim::Config::try_parse_from([
+        "kweb-sim",
+        "--bind",
+        "127.0.0.1:1",
+        "--port",
+        &free.to_string(),
+        "--preset",
+        "empty",
+        "--flavour",
+        "proxmox",
+        "--readonly",
+    ])
+    .expect("flags parse");
+    let app = kweb_sim::Application::build(config).await.expect("build");
+    let addr = app.local_addr().expect("addr");
+    assert_eq!(addr.port(), free);
+    tokio::spawn(app.run_until_stopped());
+    assert_eq!(
+        call(addr, "GET", "/vms", None).await.text(),
+        r#"{"vms": []}"#
+    );
+    assert_eq!(call(addr, "POST", "/vms", None).await.status(), 403);
+    let state = call(addr, "GET", "/_sim/state", None).await.json();
+    assert_eq!(state["flavour"], "proxmox");
+    assert_eq!(state["preset"], "empty");
+    assert!(kweb_sim::Config::try_parse_from(["kweb-sim", "--preset", "nosuch"]).is_err());
+}

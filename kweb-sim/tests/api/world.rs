@@ -447,3 +447,77 @@ async fn explicit_fault_response_and_latency_effect() {
     call(app.addr, "GET", "/isos", None).await;
     assert!(started.elapsed() < Duration::from_millis(300));
 }
+
+#[tokio::test]
+async fn vm_list_follows_every_kind_of_change() {
+    let app = spawn_app().await;
+    let names = |v: serde_json::Value| -> Vec<String> {
+        v["vms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(
+        names(call(app.addr, "GET", "/vms", None).await.json()),
+        vec!["test"]
+    );
+    call(app.addr, "POST", "/vms/test/stop", None).await;
+    assert_eq!(
+        call(app.addr, "GET", "/vms", None).await.json()["vms"][0]["status"],
+        "down"
+    );
+    call(
+        app.addr,
+        "POST",
+        "/_sim/populate",
+        Some(r#"{"vms":[{"name":"p1"}]}"#),
+    )
+    .await;
+    assert_eq!(
+        names(call(app.addr, "GET", "/vms", None).await.json()),
+        vec!["p1", "test"]
+    );
+    call(
+        app.addr,
+        "POST",
+        "/_sim/reset",
+        Some(r#"{"transitions":"complete"}"#),
+    )
+    .await;
+    call(app.addr, "POST", "/_sim/clock/pause", None).await;
+    call(
+        app.addr,
+        "POST",
+        "/kubes",
+        Some(r#"{"type":"k3s","cluster":"k5"}"#),
+    )
+    .await;
+    assert_eq!(
+        names(call(app.addr, "GET", "/vms", None).await.json()),
+        vec!["test"]
+    );
+    call(
+        app.addr,
+        "POST",
+        "/_sim/clock/advance",
+        Some(r#"{"seconds": 1}"#),
+    )
+    .await;
+    assert_eq!(
+        names(call(app.addr, "GET", "/vms", None).await.json()),
+        vec!["k5-ctlplane-0", "test"]
+    );
+    call(
+        app.addr,
+        "POST",
+        "/_sim/flavour",
+        Some(r#"{"flavour":"aws"}"#),
+    )
+    .await;
+    assert_eq!(
+        call(app.addr, "GET", "/vms", None).await.json()["vms"][1]["status"],
+        "running"
+    );
+}

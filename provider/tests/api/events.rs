@@ -64,15 +64,18 @@ async fn evt041_jetstream_stream_gets_acked_publishes() {
 async fn evt042_nats_outage_loses_no_event() {
     // The 30 s outage is shortened to 2 s: delivery only depends on
     // the server being down across status changes, not on the duration.
+    // Events are read back from a JetStream stream that survives the restart,
+    // so no subscriber can miss them while reconnecting.
     let mut app = spawn_with(Options {
-        nats: true,
+        jetstream: true,
         ..Options::default()
     })
     .await;
+    let url = app.nats.as_ref().expect("nats").url();
+    crate::helpers::create_stream(&url).await;
     assert_eq!(app.create("vms", "o0", vm_spec("o0")).await.status(), 201);
-    app.events().wait_for("o0", "RUNNING", WAIT).await;
-    let nats = app.nats.as_mut().expect("nats");
-    nats.stop();
+    crate::helpers::wait_stream(&url, "o0", "RUNNING", WAIT).await;
+    app.nats.as_mut().expect("nats").stop();
     for i in 1..=5 {
         assert_eq!(
             app.create("vms", &format!("o{i}"), vm_spec(&format!("o{i}")))
@@ -82,14 +85,35 @@ async fn evt042_nats_outage_loses_no_event() {
         );
     }
     assert_eq!(app.delete("/api/v1alpha1/vms/o0").await.status(), 204);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let nats = app.nats.as_mut().expect("nats");
-    nats.restart().await;
-    let events = Events::subscribe(&nats.url()).await;
     for i in 1..=5 {
-        events.wait_for(&format!("o{i}"), "RUNNING", WAIT).await;
+        app.wait_status(&format!("/api/v1alpha1/vms/o{i}"), "RUNNING", WAIT)
+            .await;
     }
-    events.wait_for("o0", "DELETED", WAIT).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.nats.as_mut().expect("nats").restart().await;
+    for i in 1..=5 {
+        let events = crate::helpers::wait_stream(&url, &format!("o{i}"), "RUNNING", WAIT).await;
+        let statuses: Vec<&str> = events
+            .iter()
+            .filter(|e| e["data"]["id"] == format!("o{i}").as_str())
+            .filter_map(|e| e["data"]["status"].as_str())
+            .collect();
+        assert_eq!(
+            statuses.first(),
+            Some(&"PROVISIONING"),
+            "in order: {statuses:?}"
+        );
+    }
+    let events = crate::helpers::wait_stream(&url, "o0", "DELETED", WAIT).await;
+    let last = events
+        .iter()
+        .rev()
+        .find(|e| e["data"]["id"] == "o0")
+        .expect("o0 events");
+    assert_eq!(
+        last["data"]["status"], "DELETED",
+        "EVT-027: nothing after DELETED"
+    );
     let metrics = app.get("/metrics").await.text().await.expect("metrics");
     assert!(metrics.contains("dcm_kcli_outbox_pending"), "{metrics}");
 }
@@ -153,4 +177,50 @@ async fn evt023_restart_republishes_and_keeps_state() {
     assert_eq!(got["status"], "RUNNING");
     let _ = tx.send(());
     handle.await.expect("join").expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn evt042_nats_down_at_startup_delivers_once_it_comes_up() {
+    let store = tempfile::tempdir().expect("tempdir");
+    let mut nats = NatsServer::unstarted(store.path());
+    nats.restart().await;
+    crate::helpers::create_stream(&nats.url()).await;
+    nats.stop();
+    let app = spawn_with(Options {
+        args: vec![
+            "--nats-url".into(),
+            nats.url(),
+            "--provider-name-vm".into(),
+            "my-vms".into(),
+        ],
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(
+        app.create("vms", "late", vm_spec("late")).await.status(),
+        201
+    );
+    app.wait_status("/api/v1alpha1/vms/late", "RUNNING", WAIT)
+        .await;
+    nats.restart().await;
+    let events = crate::helpers::wait_stream(&nats.url(), "late", "RUNNING", WAIT).await;
+    let running = events
+        .iter()
+        .find(|e| e["data"]["status"] == "RUNNING")
+        .expect("running");
+    assert_eq!(
+        running["source"], "dcm/providers/my-vms",
+        "EVT-004 follows PROVIDER_NAME_VM"
+    );
+    let statuses: Vec<&str> = events
+        .iter()
+        .filter(|e| e["data"]["id"] == "late")
+        .filter_map(|e| e["data"]["status"].as_str())
+        .collect();
+    assert_eq!(
+        statuses.first(),
+        Some(&"PROVISIONING"),
+        "in order: {statuses:?}"
+    );
+    drop(app);
 }

@@ -55,6 +55,15 @@ impl NatsServer {
         server
     }
 
+    /// A server that is not running yet (for "NATS down at startup").
+    pub(crate) fn unstarted(jetstream_dir: &Path) -> Self {
+        Self {
+            port: free_port(),
+            jetstream_dir: Some(jetstream_dir.to_path_buf()),
+            child: None,
+        }
+    }
+
     /// Stops the server (SIGKILL).
     pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -157,6 +166,54 @@ impl Events {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// Creates the JetStream stream `dcm-status` on `dcm.*` (what DCM's
+/// control plane does); it persists in the server's store dir across restarts.
+pub(crate) async fn create_stream(url: &str) {
+    let client = async_nats::connect(url).await.expect("connect");
+    let js = async_nats::jetstream::new(client);
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: "dcm-status".into(),
+        subjects: vec!["dcm.*".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("stream");
+}
+
+/// Every event stored in the `dcm-status` stream, in order.
+pub(crate) async fn stream_events(url: &str) -> Vec<Value> {
+    let client = async_nats::connect(url).await.expect("connect");
+    let js = async_nats::jetstream::new(client);
+    let mut stream = js.get_stream("dcm-status").await.expect("stream");
+    let last = stream.info().await.expect("info").state.last_sequence;
+    let mut out = Vec::new();
+    for seq in 1..=last {
+        if let Ok(message) = stream.get_raw_message(seq).await {
+            out.push(serde_json::from_slice(&message.payload).unwrap_or(Value::Null));
+        }
+    }
+    out
+}
+
+/// Waits until the stream holds an event `status` for `id`; returns all events.
+pub(crate) async fn wait_stream(url: &str, id: &str, status: &str, within: Duration) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let events = stream_events(url).await;
+        if events
+            .iter()
+            .any(|e| e["data"]["id"] == id && e["data"]["status"] == status)
+        {
+            return events;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {status} event for {id} in the stream"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

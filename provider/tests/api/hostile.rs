@@ -213,3 +213,52 @@ async fn sec008_orp007_oversized_vm_list_changes_nothing() {
     let metrics = app.get("/metrics").await.text().await.expect("metrics");
     assert!(metrics.contains("operation=\"GET /vms\""), "{metrics}");
 }
+
+#[tokio::test]
+async fn tmo002_slow_delete_is_504_and_stays_deleting() {
+    let server = kweb().await;
+    Mock::given(method("POST"))
+        .and(path("/vms"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "success"})))
+        .mount(&server)
+        .await;
+    let slow = ResponseTemplate::new(200)
+        .set_body_json(json!({"result": "success"}))
+        .set_delay(Duration::from_secs(30));
+    Mock::given(method("DELETE"))
+        .and(path("/vms/dcm-t1"))
+        .respond_with(slow)
+        .mount(&server)
+        .await;
+    let app = spawn_with(Options {
+        kweb_url: Some(server.uri()),
+        args: vec![
+            "--request-timeout".into(),
+            "1500ms".into(),
+            "--create-sync-timeout".into(),
+            "1s".into(),
+        ],
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(app.create("vms", "t1", vm_spec("t1")).await.status(), 201);
+    let response = app.delete("/api/v1alpha1/vms/t1").await;
+    assert_eq!(response.status(), 504);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body["type"], "https://dcm-project.github.io/problems/backend-timeout",
+        "never 502: {body}"
+    );
+    let got: Value = app
+        .get("/api/v1alpha1/vms/t1")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(got["status"], "DELETING", "TMO-002: stays DELETING");
+    assert_eq!(
+        app.delete("/api/v1alpha1/vms/t1").await.status(),
+        204,
+        "API-062: a repeated delete is 204"
+    );
+}

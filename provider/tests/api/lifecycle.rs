@@ -319,7 +319,8 @@ async fn orp003_orphans_are_listed_and_adopted_with_their_dcm_id() {
     sim_control(&app.sim, "populate", json!({"vms": [
         {"name": "dcm-stray", "status": "up", "nets": ["default"], "plan": "kvirt", "profile": "small"},
         {"name": "dcm-lost", "status": "up", "nets": ["default"], "plan": "kvirt", "profile": "small", "metadata": {"owner": "dcm:lost-1"}},
-        {"name": "not-ours", "status": "up", "plan": "kvirt"}]})).await;
+        {"name": "not-ours", "status": "up", "plan": "kvirt"}],
+        "clusters": [{"name": "dcm-ghost"}]})).await;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let orphans: Value = app
@@ -332,7 +333,7 @@ async fn orp003_orphans_are_listed_and_adopted_with_their_dcm_id() {
             .as_array()
             .map(|l| l.iter().filter_map(|o| o["name"].as_str()).collect())
             .unwrap_or_default();
-        if names == ["dcm-stray"] {
+        if names == ["dcm-stray", "dcm-ghost"] {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "orphans: {orphans}");
@@ -458,4 +459,182 @@ async fn evt043_without_nats_the_outbox_keeps_only_the_latest_status() {
         .expect("store reopens after shutdown");
     let (pending, _) = store.outbox_stats().expect("stats");
     assert_eq!(pending, 1, "EVT-043: one entry per resource");
+}
+
+#[tokio::test]
+async fn orp006_delete_policy_removes_only_old_prefixed_orphans() {
+    let app = spawn_with(Options {
+        args: vec![
+            "--orphan-policy".into(),
+            "delete".into(),
+            "--create-grace-period".into(),
+            "300ms".into(),
+        ],
+        ..Options::default()
+    })
+    .await;
+    sim_control(
+        &app.sim,
+        "populate",
+        json!({"vms": [
+        {"name": "dcm-junk", "status": "up", "plan": "kvirt"},
+        {"name": "keep-me", "status": "up", "plan": "kvirt"}]}),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let vms: Value = reqwest::get(format!("{}/vms", app.sim))
+            .await
+            .expect("sim")
+            .json()
+            .await
+            .expect("json");
+        let names: Vec<&str> = vms["vms"]
+            .as_array()
+            .map(|l| l.iter().filter_map(|v| v["name"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(
+            names.contains(&"keep-me"),
+            "never touches names without the prefix"
+        );
+        if !names.contains(&"dcm-junk") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "orphan not deleted: {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn orp008_unreadable_store_is_a_startup_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("state.db"), b"not a redb file at all").expect("write");
+    let args = crate::helpers::provider_args(
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9/api/v1alpha1",
+        dir.path(),
+        None,
+        &[],
+    );
+    let config = <kcli_provider::Config as clap::Parser>::try_parse_from(&args).expect("args");
+    let err = kcli_provider::Application::build(config)
+        .await
+        .expect_err("must not replace the file");
+    assert!(err.to_string().starts_with("STATE_STORE_PATH"), "{err}");
+    assert_eq!(
+        std::fs::read(dir.path().join("state.db")).expect("read"),
+        b"not a redb file at all"
+    );
+}
+
+#[tokio::test]
+async fn api034_concurrent_creates_with_one_id_make_one_backend_create() {
+    let app = spawn_with(Options::default()).await;
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let http = app.http.clone();
+        let url = app.url("/api/v1alpha1/vms?id=same");
+        tasks.push(tokio::spawn(async move {
+            http.post(url)
+                .json(&json!({"spec": vm_spec("same")}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.expect("join"));
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 200),
+        "{statuses:?}"
+    );
+    let vms: Value = reqwest::get(format!("{}/vms", app.sim))
+        .await
+        .expect("sim")
+        .json()
+        .await
+        .expect("json");
+    let count = vms["vms"]
+        .as_array()
+        .map(|l| l.iter().filter(|v| v["name"] == "dcm-same").count());
+    assert_eq!(count, Some(1));
+}
+
+#[tokio::test]
+async fn kcli012_profile_cache_is_filled_before_the_first_request() {
+    let app = spawn_with(Options::default()).await;
+    let response = app
+        .create(
+            "vms",
+            "first",
+            json!({"service_type": "vm", "guest_os": {"type": "plan9"}}),
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        422,
+        "the very first create already checks profiles"
+    );
+}
+
+#[tokio::test]
+async fn reg023_starts_serves_and_registers_with_kweb_down() {
+    let app = spawn_with(Options {
+        kweb_url: Some("http://127.0.0.1:9".into()),
+        ..Options::default()
+    })
+    .await;
+    let health: Value = app
+        .get("/api/v1alpha1/vms/health")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health["status"], "unhealthy");
+    assert_eq!(app.get("/api/v1alpha1/vms").await.status(), 200);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while app.registry.calls().len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "did not register");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn hlt007_health_answers_within_1s_while_kweb_hangs() {
+    let app = spawn_with(Options::default()).await;
+    app.wait_status("/health", "healthy", WAIT).await;
+    sim_control(
+        &app.sim,
+        "faults",
+        json!({"path": "/host", "transport": "hang", "hang_seconds": 30}),
+    )
+    .await;
+    for _ in 0..10 {
+        let started = std::time::Instant::now();
+        let response = app.get("/api/v1alpha1/vms/health").await;
+        assert_eq!(response.status(), 200);
+        assert!(started.elapsed() < Duration::from_secs(1), "HLT-007");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let body: Value = app
+        .get("/api/v1alpha1/vms/health")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        body["status"], "unhealthy",
+        "a hung probe turns unhealthy: {body}"
+    );
 }

@@ -151,3 +151,23 @@ async fn reg027_deregistration_on_graceful_shutdown() {
         "the listener is closed after shutdown"
     );
 }
+
+#[tokio::test]
+async fn reg026_periodic_reregistration_with_the_same_id() {
+    let app = spawn_with(Options {
+        args: vec!["--reregister-interval".into(), "200ms".into()],
+        ..Options::default()
+    })
+    .await;
+    let calls = wait_calls(&app, 8).await;
+    let vm_ids: Vec<&String> = calls
+        .iter()
+        .filter(|(_, b)| b["service_type"] == "vm")
+        .map(|(id, _)| id)
+        .collect();
+    assert!(vm_ids.len() >= 3, "{vm_ids:?}");
+    assert!(
+        vm_ids.iter().all(|id| *id == vm_ids[0]),
+        "same id every time"
+    );
+}
