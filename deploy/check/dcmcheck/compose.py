@@ -6,6 +6,7 @@ import functools
 import importlib.resources
 import json
 import re
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,27 @@ URL_SETTINGS = ("KWEB_URL", "SPM_URL", "NATS_URL", "ADVERTISE_URL")
 def interpolate_default(value: str) -> str:
     """`${VAR:-default}` as compose resolves it with VAR unset."""
     return re.sub(r"\$\{[A-Z0-9_]+:?-([^}]*)\}", r"\1", value)
+
+
+def conformance_invocations(command: Any) -> list[list[str]]:
+    """`dcm-conformance SUB ARGS...` calls in a compose command, whether exec
+    form or a shell script (`bash -c '...'`), each cut at the first shell
+    operator."""
+    if not command:
+        return []
+    words = command if isinstance(command, list) else shlex.split(command)
+    if words[:2] in (["bash", "-c"], ["sh", "-c"]):
+        words = shlex.split(words[2].replace("\\\n", " "), comments=True)
+    calls: list[list[str]] = []
+    for index, word in enumerate(words):
+        if word == "dcm-conformance" and index + 1 < len(words):
+            call: list[str] = []
+            for arg in words[index + 1:]:
+                if arg in {"|", "||", "&&", ";", "&"} or arg.startswith(("2>", ">", "<")):
+                    break
+                call.append(arg)
+            calls.append(call)
+    return calls
 
 
 @functools.lru_cache(maxsize=1)
@@ -86,8 +108,10 @@ def checks(ctx: Context) -> list[Check]:
         compose = ctx.yaml(path)
         services = compose.get("services", {})
         env: dict[str, str] = services.get(PROVIDER, {}).get("environment", {})
-        problems = [f"{PROVIDER}: {key} is not a kcli-provider setting"
-                    for key in sorted(set(env) - ctx.setting_names)]
+        problems = [f"{name}: {key} is not a kcli-provider setting"
+                    for name, service in services.items()
+                    if service.get("build", {}).get("target") == PROVIDER
+                    for key in sorted(set(service.get("environment") or {}) - ctx.setting_names)]
         for key in URL_SETTINGS:
             if key not in env:
                 problems.append(f"{PROVIDER}: {key} is not set")
@@ -107,14 +131,12 @@ def checks(ctx: Context) -> list[Check]:
         compose = ctx.yaml(path)
         problems: list[str] = []
         for name, service in compose.get("services", {}).items():
-            command = service.get("command")
-            if not (isinstance(command, list) and command and command[0] == "dcm-conformance"):
-                continue
-            subcommand = command[1]
-            text = cli_help(ctx, "dcm-conformance", [subcommand])
-            for flag in (a for a in command[2:] if a.startswith("--")):
-                if not re.search(rf"(^|\s){re.escape(flag)}[\s,=<]", text):
-                    problems.append(f"{name}: `dcm-conformance {subcommand}` has no flag {flag}")
+            for invocation in conformance_invocations(service.get("command")):
+                subcommand, flags = invocation[0], [a for a in invocation[1:] if a.startswith("--")]
+                text = cli_help(ctx, "dcm-conformance", [subcommand])
+                for flag in flags:
+                    if not re.search(rf"(^|\s){re.escape(flag)}[\s,=<]", text):
+                        problems.append(f"{name}: `dcm-conformance {subcommand}` has no flag {flag}")
         sim_env = compose.get("services", {}).get("kweb-sim", {}).get("environment", {})
         sim_help = cli_help(ctx, "kweb-sim", [])
         for key in sim_env:

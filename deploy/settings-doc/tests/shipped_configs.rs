@@ -3,9 +3,9 @@
 //! rules, REG-010 ids, TMO-001 timeouts, durations).
 //!
 //! Sources: the image's `ENV` (deploy/Containerfile, `kcli-provider`
-//! stage), the compose service's environment with `${VAR:-default}` taken at
-//! its default, the Quadlet env file, and the Kubernetes base ConfigMap
-//! merged with each overlay's ConfigMap patch.
+//! stage), the environment of both compose provider services with
+//! `${VAR:-default}` taken at its default, the Quadlet env file, and the
+//! Kubernetes base ConfigMap merged with each overlay's ConfigMap patch.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -86,9 +86,13 @@ fn image_env() -> Env {
     env
 }
 
-fn compose_env() -> Env {
+fn compose_env(service: &str) -> Env {
     let compose = yaml("compose.yaml");
-    let env = string_map(&compose["services"]["kcli-provider"]["environment"]);
+    let env = string_map(&compose["services"][service]["environment"]);
+    assert!(
+        !env.is_empty(),
+        "compose service {service} has no environment"
+    );
     let mut merged = image_env();
     merged.extend(env.into_iter().map(|(k, v)| (k, compose_default(&v))));
     merged
@@ -139,7 +143,22 @@ fn validate(source: &str, env: &Env) {
 
 #[test]
 fn the_compose_provider_configuration_is_valid() {
-    validate("deploy/compose.yaml", &compose_env());
+    validate(
+        "deploy/compose.yaml kcli-provider",
+        &compose_env("kcli-provider"),
+    );
+}
+
+#[test]
+fn the_compose_provider_under_test_configuration_is_valid() {
+    // Its SPM_URL is the registry the suite announces at run time: a
+    // loopback URL in the shared network namespace.
+    let mut env = compose_env("provider-under-test");
+    env.insert(
+        "SPM_URL".into(),
+        "http://127.0.0.1:40123/api/v1alpha1".into(),
+    );
+    validate("deploy/compose.yaml provider-under-test", &env);
 }
 
 #[test]
@@ -170,7 +189,7 @@ fn every_kubernetes_overlay_configuration_is_valid() {
 
 #[test]
 fn a_broken_configuration_is_refused() {
-    let mut env = compose_env();
+    let mut env = compose_env("kcli-provider");
     env.insert("CREATE_SYNC_TIMEOUT".into(), "30s".into());
     let result = std::panic::catch_unwind(|| validate("mutated compose", &env));
     assert!(
