@@ -313,8 +313,18 @@ pub fn build_vm(
         }
     }
     let w = &mut sim.world;
+    // One pass for all disks (a body may list thousands of them).
+    let files: std::collections::HashSet<String> = (0..sizes.len())
+        .map(|i| format!("{name}_{i}.img"))
+        .collect();
+    w.volumes
+        .retain(|v| !(v.pool == pool.name && files.contains(&v.name)));
     for (i, size) in sizes.iter().enumerate() {
-        w.put_volume(&pool.name, &format!("{name}_{i}.img"), *size as f64);
+        w.volumes.push(crate::world::Volume {
+            pool: pool.name.clone(),
+            name: format!("{name}_{i}.img"),
+            size_gib: *size as f64,
+        });
     }
     let id = w.new_uuid();
     let mut vm = Vm::new(name, id);
@@ -438,13 +448,25 @@ pub fn delete_vm(w: &mut World, name: &str, snapshots: bool, keep_disks: bool) -
         return Out::failure(format!("VM {name} has snapshots"));
     }
     let vm = w.vms.remove(idx);
-    for (i, d) in vm.disks.iter().enumerate() {
-        if keep_disks && i > 0 {
-            continue;
-        }
-        let file = d.path.rsplit('/').next().unwrap_or("").to_owned();
-        w.volumes
-            .retain(|v| v.name != file || !w_pool_path_matches(&w.pools, &v.pool, &d.path));
+    // keep_disks detaches every disk but the first, so they survive (§6.4).
+    let doomed: std::collections::HashSet<&str> = vm
+        .disks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !keep_disks || *i == 0)
+        .map(|(_, d)| d.path.as_str())
+        .collect();
+    if !doomed.is_empty() {
+        let paths: std::collections::HashMap<&str, &str> = w
+            .pools
+            .iter()
+            .map(|p| (p.name.as_str(), p.path.as_str()))
+            .collect();
+        w.volumes.retain(|v| {
+            paths
+                .get(v.pool.as_str())
+                .is_none_or(|p| !doomed.contains(format!("{p}/{}", v.name).as_str()))
+        });
     }
     Out::success()
 }
