@@ -521,3 +521,49 @@ async fn vm_list_follows_every_kind_of_change() {
         "running"
     );
 }
+
+#[tokio::test]
+async fn keep_disks_leaves_the_secondary_volumes() {
+    let app = spawn_app().await;
+    call(
+        app.addr,
+        "POST",
+        "/vms",
+        Some(r#"{"name":"kd","profile":"kvirt","disks":[1,2,3]}"#),
+    )
+    .await;
+    call(
+        app.addr,
+        "POST",
+        "/disks/kd",
+        Some(r#"{"size":4,"pool":"default-pool"}"#),
+    )
+    .await;
+    assert_eq!(
+        call(app.addr, "GET", "/vms/kd", None).await.json()["disks"][3]["device"],
+        "vdd"
+    );
+    let r = call(
+        app.addr,
+        "DELETE",
+        "/vms/kd",
+        Some(r#"{"keep_disks":true}"#),
+    )
+    .await;
+    assert_eq!(r.text(), r#"{"result": "success"}"#);
+    let state = call(app.addr, "GET", "/_sim/state", None).await.json();
+    let mut left: Vec<&str> = state["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["name"].as_str())
+        .filter(|n| n.starts_with("kd_"))
+        .collect();
+    left.sort_unstable();
+    assert_eq!(left, vec!["kd_1.img", "kd_2.img", "kd_3.img"]);
+    let host = call(app.addr, "GET", "/host", None).await.json();
+    assert_eq!(
+        host["storage"][0],
+        "storage: default-pool, type: dir, path: /default-pool, used_space: 12.0GB, available_space: 88.0GB"
+    );
+}
