@@ -129,6 +129,8 @@ pub enum Built {
     Failure(String),
     /// An exception (500 E3).
     Exception,
+    /// An exception with its traceback line (500 E3).
+    Raise(String),
     /// A `sys.exit()` (E4).
     Exit,
 }
@@ -319,11 +321,24 @@ pub fn build_vm(
         .collect();
     w.volumes
         .retain(|v| !(v.pool == pool.name && files.contains(&v.name)));
+    // kvm defines the domain, then creates its volumes one by one; a pool
+    // without room (the test driver counts capacity) raises at that volume and
+    // leaves the domain defined and down.
+    let mut used: f64 = w
+        .pool_volumes(&pool.name)
+        .fold(0.0, |acc, v| acc + v.size_gib);
+    let mut full_at = None;
     for (i, size) in sizes.iter().enumerate() {
+        let size = *size as f64;
+        if sim.options.pool_capacity && used + size > pool.capacity_gib {
+            full_at = Some(i);
+            break;
+        }
+        used += size;
         w.volumes.push(crate::world::Volume {
             pool: pool.name.clone(),
             name: format!("{name}_{i}.img"),
-            size_gib: *size as f64,
+            size_gib: size,
         });
     }
     let id = w.new_uuid();
@@ -355,6 +370,11 @@ pub fn build_vm(
     }
     let start = settings.get("start").is_none_or(pybool);
     w.vms.push(vm);
+    if let Some(i) = full_at {
+        return Built::Raise(format!(
+            "libvirt.libvirtError: Not enough free space in pool for volume '{name}_{i}.img'"
+        ));
+    }
     if start {
         let idx = w.vms.len() - 1;
         w.power_on(idx);
@@ -434,6 +454,7 @@ pub fn create(c: &mut Call<'_>) -> Handled {
         Built::Created => Ok(Out::ok(json!({"result": "success", "vm": name}))),
         Built::Failure(r) => Ok(Out::failure(r)),
         Built::Exception => Err(Out::exception()),
+        Built::Raise(line) => Err(Out::raise(line)),
         Built::Exit => Err(Out::E4),
     }
 }
