@@ -168,6 +168,8 @@ pub fn vmstable(c: &mut Call<'_>) -> Handled {
                 (js("vmstop", &[&r[0]]), "Stop"),
                 (js("vmdelete", &[&r[0]]), "Delete"),
                 (js("snapshotcreate", &[&r[0]]), "Snapshot"),
+                (js("snapshotrevert", &[&r[0]]), "Revert"),
+                (js("snapshotdelete", &[&r[0]]), "Delete snapshot"),
             ]
         })
         .collect();

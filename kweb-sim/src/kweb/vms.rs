@@ -129,6 +129,8 @@ pub enum Built {
     Failure(String),
     /// An exception (500 E3).
     Exception,
+    /// An exception with its traceback line (500 E3).
+    Raise(String),
     /// A `sys.exit()` (E4).
     Exit,
 }
@@ -313,8 +315,31 @@ pub fn build_vm(
         }
     }
     let w = &mut sim.world;
+    // One pass for all disks (a body may list thousands of them).
+    let files: std::collections::HashSet<String> = (0..sizes.len())
+        .map(|i| format!("{name}_{i}.img"))
+        .collect();
+    w.volumes
+        .retain(|v| !(v.pool == pool.name && files.contains(&v.name)));
+    // kvm defines the domain, then creates its volumes one by one; a pool
+    // without room (the test driver counts capacity) raises at that volume and
+    // leaves the domain defined and down.
+    let mut used: f64 = w
+        .pool_volumes(&pool.name)
+        .fold(0.0, |acc, v| acc + v.size_gib);
+    let mut full_at = None;
     for (i, size) in sizes.iter().enumerate() {
-        w.put_volume(&pool.name, &format!("{name}_{i}.img"), *size as f64);
+        let size = *size as f64;
+        if sim.options.pool_capacity && used + size > pool.capacity_gib {
+            full_at = Some(i);
+            break;
+        }
+        used += size;
+        w.volumes.push(crate::world::Volume {
+            pool: pool.name.clone(),
+            name: format!("{name}_{i}.img"),
+            size_gib: size,
+        });
     }
     let id = w.new_uuid();
     let mut vm = Vm::new(name, id);
@@ -345,6 +370,11 @@ pub fn build_vm(
     }
     let start = settings.get("start").is_none_or(pybool);
     w.vms.push(vm);
+    if let Some(i) = full_at {
+        return Built::Raise(format!(
+            "libvirt.libvirtError: Not enough free space in pool for volume '{name}_{i}.img'"
+        ));
+    }
     if start {
         let idx = w.vms.len() - 1;
         w.power_on(idx);
@@ -424,6 +454,7 @@ pub fn create(c: &mut Call<'_>) -> Handled {
         Built::Created => Ok(Out::ok(json!({"result": "success", "vm": name}))),
         Built::Failure(r) => Ok(Out::failure(r)),
         Built::Exception => Err(Out::exception()),
+        Built::Raise(line) => Err(Out::raise(line)),
         Built::Exit => Err(Out::E4),
     }
 }
@@ -438,13 +469,25 @@ pub fn delete_vm(w: &mut World, name: &str, snapshots: bool, keep_disks: bool) -
         return Out::failure(format!("VM {name} has snapshots"));
     }
     let vm = w.vms.remove(idx);
-    for (i, d) in vm.disks.iter().enumerate() {
-        if keep_disks && i > 0 {
-            continue;
-        }
-        let file = d.path.rsplit('/').next().unwrap_or("").to_owned();
-        w.volumes
-            .retain(|v| v.name != file || !w_pool_path_matches(&w.pools, &v.pool, &d.path));
+    // keep_disks detaches every disk but the first, so they survive (§6.4).
+    let doomed: std::collections::HashSet<&str> = vm
+        .disks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !keep_disks || *i == 0)
+        .map(|(_, d)| d.path.as_str())
+        .collect();
+    if !doomed.is_empty() {
+        let paths: std::collections::HashMap<&str, &str> = w
+            .pools
+            .iter()
+            .map(|p| (p.name.as_str(), p.path.as_str()))
+            .collect();
+        w.volumes.retain(|v| {
+            paths
+                .get(v.pool.as_str())
+                .is_none_or(|p| !doomed.contains(format!("{p}/{}", v.name).as_str()))
+        });
     }
     Out::success()
 }

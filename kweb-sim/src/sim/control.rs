@@ -113,6 +113,8 @@ struct HostBody {
     create_pool_dirs: Option<bool>,
     #[serde(default)]
     pull_secret: Option<Option<String>>,
+    #[serde(default)]
+    pool_capacity: Option<bool>,
 }
 
 /// A fixed clock origin (2026-11-21T13:42:00Z, the captures' day) so that
@@ -300,6 +302,9 @@ pub fn handle(sim: &mut Sim, method: &str, path: &str, body: &[u8]) -> Reply {
                 }
                 if let Some(v) = b.pull_secret {
                     o.pull_secret = v;
+                }
+                if let Some(v) = b.pool_capacity {
+                    o.pool_capacity = v;
                 }
                 (200, json!(sim.options))
             }

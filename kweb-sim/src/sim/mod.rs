@@ -50,6 +50,11 @@ pub struct HostOptions {
     pub create_pool_dirs: bool,
     /// The server's `PULL_SECRET` file, when set and existing (§8.1).
     pub pull_secret: Option<String>,
+    /// Whether volume sizes count against pool capacity (the test driver's
+    /// "Not enough free space in pool"). Off by default, like the other
+    /// test-driver limits: thin qcow2 pools on kvm do not fill up this way.
+    #[serde(default)]
+    pub pool_capacity: bool,
 }
 
 impl Default for HostOptions {
@@ -60,6 +65,7 @@ impl Default for HostOptions {
             memory_updates_visible: false,
             create_pool_dirs: false,
             pull_secret: None,
+            pool_capacity: false,
         }
     }
 }

@@ -450,3 +450,159 @@ async fn command_line_flags_build_the_world() {
     assert_eq!(state["preset"], "empty");
     assert!(kweb_sim::Config::try_parse_from(["kweb-sim", "--preset", "nosuch"]).is_err());
 }
+
+#[tokio::test]
+async fn strict_mode_hides_the_control_api() {
+    let app = crate::support::spawn_app_with(kweb_sim::Config {
+        strict: true,
+        ..kweb_sim::Config::default()
+    })
+    .await;
+    let r = call(app.addr, "POST", "/_sim/reset", Some("{}")).await;
+    assert_eq!(r.status(), 404);
+    assert!(
+        r.text()
+            .contains("<pre>Not found: &#039;/_sim/reset&#039;</pre>")
+    );
+}
+
+#[tokio::test]
+async fn stages_can_wait_for_counted_reads_and_fail_silently() {
+    let app = spawn_app().await;
+    call(
+        app.addr,
+        "POST",
+        "/_sim/transitions",
+        Some(r#"{"set":"complete","after_reads":2,"reads_route":"GET /kubes"}"#),
+    )
+    .await;
+    call(
+        app.addr,
+        "POST",
+        "/kubes",
+        Some(r#"{"type":"k3s","cluster":"r1"}"#),
+    )
+    .await;
+    let seen: Vec<serde_json::Value> = {
+        let mut v = Vec::new();
+        for _ in 0..4 {
+            v.push(call(app.addr, "GET", "/kubes", None).await.json()["kubes"]["r1"].clone());
+        }
+        v
+    };
+    assert!(seen[0].is_null(), "nothing before two reads: {seen:?}");
+    assert_eq!(seen[1]["type"], "generic");
+    assert_eq!(seen[3]["type"], "k3s");
+    call(
+        app.addr,
+        "POST",
+        "/_sim/transitions",
+        Some(r#"{"set":"complete","stage_delay_seconds":0,"fail_stage":3}"#),
+    )
+    .await;
+    call(
+        app.addr,
+        "POST",
+        "/kubes",
+        Some(r#"{"type":"k3s","cluster":"f1"}"#),
+    )
+    .await;
+    let kubes = call(app.addr, "GET", "/kubes", None).await.json();
+    assert_eq!(kubes["kubes"]["f1"]["vms"], "f1-ctlplane-0");
+    assert_eq!(
+        call(app.addr, "GET", "/kubes/f1/kubeconfig", None)
+            .await
+            .status(),
+        404
+    );
+    let state = call(app.addr, "GET", "/_sim/state", None).await.json();
+    let job = state["cluster_jobs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|j| j["cluster"] == "f1")
+        .cloned();
+    assert!(job.is_some_and(|j| j["failed"].as_str().is_some_and(|f| f.contains("stage 3"))));
+    call(
+        app.addr,
+        "POST",
+        "/_sim/transitions",
+        Some(r#"{"fail_stage":null,"ssh_key":false}"#),
+    )
+    .await;
+    call(
+        app.addr,
+        "POST",
+        "/kubes",
+        Some(r#"{"type":"generic","cluster":"g1"}"#),
+    )
+    .await;
+    assert!(
+        call(app.addr, "GET", "/kubes", None).await.json()["kubes"]
+            .get("g1")
+            .is_none()
+    );
+    // A second create of an existing cluster directory dies at stage 0.
+    call(
+        app.addr,
+        "POST",
+        "/kubes",
+        Some(r#"{"type":"k3s","cluster":"f1","workers":2}"#),
+    )
+    .await;
+    let vms = call(app.addr, "GET", "/kubes", None).await.json();
+    assert_eq!(vms["kubes"]["f1"]["vms"], "f1-ctlplane-0");
+}
+
+#[tokio::test]
+async fn homelab_preset_downloads_catalogue_images() {
+    let app = spawn_app().await;
+    call(
+        app.addr,
+        "POST",
+        "/_sim/reset",
+        Some(r#"{"preset":"homelab","transitions":"complete"}"#),
+    )
+    .await;
+    let r = call(
+        app.addr,
+        "POST",
+        "/vms",
+        Some(r#"{"name":"w1","profile":"webserver"}"#),
+    )
+    .await;
+    assert_eq!(r.text(), r#"{"result": "success", "vm": "w1"}"#);
+    let info = call(app.addr, "GET", "/vms/w1", None).await.json();
+    assert_eq!(info["memory"], 4096);
+    assert_eq!(info["image"], "ubuntu2404");
+    let r = call(
+        app.addr,
+        "POST",
+        "/vms",
+        Some(r#"{"name":"a1","profile":"almalinux9"}"#),
+    )
+    .await;
+    assert_eq!(r.text(), r#"{"result": "success", "vm": "a1"}"#);
+    let images = call(app.addr, "GET", "/images", None).await.json();
+    assert!(
+        images["images"]
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("/var/lib/libvirt/images/almalinux9")))
+    );
+    call(
+        app.addr,
+        "POST",
+        "/_sim/reset",
+        Some(r#"{"preset":"testdriver"}"#),
+    )
+    .await;
+    let offline = call(
+        app.addr,
+        "POST",
+        "/vms",
+        Some(r#"{"name":"a2","profile":"almalinux9"}"#),
+    )
+    .await;
+    assert_eq!(offline.status(), 500);
+    assert_eq!(offline.header("Content-Type"), Some("text/plain"));
+}

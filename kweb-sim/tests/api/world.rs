@@ -521,3 +521,100 @@ async fn vm_list_follows_every_kind_of_change() {
         "running"
     );
 }
+
+#[tokio::test]
+async fn keep_disks_leaves_the_secondary_volumes() {
+    let app = spawn_app().await;
+    call(
+        app.addr,
+        "POST",
+        "/vms",
+        Some(r#"{"name":"kd","profile":"kvirt","disks":[1,2,3]}"#),
+    )
+    .await;
+    call(
+        app.addr,
+        "POST",
+        "/disks/kd",
+        Some(r#"{"size":4,"pool":"default-pool"}"#),
+    )
+    .await;
+    assert_eq!(
+        call(app.addr, "GET", "/vms/kd", None).await.json()["disks"][3]["device"],
+        "vdd"
+    );
+    let r = call(
+        app.addr,
+        "DELETE",
+        "/vms/kd",
+        Some(r#"{"keep_disks":true}"#),
+    )
+    .await;
+    assert_eq!(r.text(), r#"{"result": "success"}"#);
+    let state = call(app.addr, "GET", "/_sim/state", None).await.json();
+    let mut left: Vec<&str> = state["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["name"].as_str())
+        .filter(|n| n.starts_with("kd_"))
+        .collect();
+    left.sort_unstable();
+    assert_eq!(left, vec!["kd_1.img", "kd_2.img", "kd_3.img"]);
+    let host = call(app.addr, "GET", "/host", None).await.json();
+    assert_eq!(
+        host["storage"][0],
+        "storage: default-pool, type: dir, path: /default-pool, used_space: 12.0GB, available_space: 88.0GB"
+    );
+}
+
+#[tokio::test]
+async fn a_full_pool_fails_like_the_test_driver_when_enabled() {
+    let app = spawn_app().await;
+    call(
+        app.addr,
+        "POST",
+        "/_sim/host",
+        Some(r#"{"pool_capacity": true}"#),
+    )
+    .await;
+    // 3 GiB of seeded images + 90 GiB fit in the 100 GiB pool; the second 10 GiB disk does not.
+    let ok = call(
+        app.addr,
+        "POST",
+        "/vms",
+        Some(r#"{"name":"big1","profile":"kvirt","disks":[90]}"#),
+    )
+    .await;
+    assert_eq!(ok.text(), r#"{"result": "success", "vm": "big1"}"#);
+    let full = call(
+        app.addr,
+        "POST",
+        "/vms",
+        Some(r#"{"name":"big2","profile":"kvirt","disks":[5,10]}"#),
+    )
+    .await;
+    assert_eq!(full.status(), 500);
+    let info = call(app.addr, "GET", "/vms/big2", None).await.json();
+    assert_eq!(info["status"], "down", "the domain stays defined and down");
+    let host = call(app.addr, "GET", "/host", None).await.json();
+    assert_eq!(
+        host["storage"][0],
+        "storage: default-pool, type: dir, path: /default-pool, used_space: 98.0GB, available_space: 2.0GB"
+    );
+    call(
+        app.addr,
+        "POST",
+        "/_sim/host",
+        Some(r#"{"pool_capacity": false}"#),
+    )
+    .await;
+    let ok = call(
+        app.addr,
+        "POST",
+        "/vms",
+        Some(r#"{"name":"big3","profile":"kvirt","disks":[500]}"#),
+    )
+    .await;
+    assert_eq!(ok.status(), 200);
+}
