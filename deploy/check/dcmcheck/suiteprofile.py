@@ -60,7 +60,8 @@ def checks(ctx: Context) -> list[Check]:
         compose: dict[str, Any] = ctx.yaml(ctx.deploy / "compose.yaml")
         services = compose["services"]
         suite_script = services["conformance"]["command"][2]
-        provider_command = services["provider-under-test"]["command"][2].replace("$$", "$")
+        provider_shell, provider_flag, provider_script = services["provider-under-test"]["command"]
+        provider_command = provider_script.replace("$$", "$")
         ports = {"nats": free_port(), "kweb": free_port(), "sp": free_port()}
         processes: list[subprocess.Popen[bytes]] = []
         with tempfile.TemporaryDirectory(prefix="check-deploy-suite-") as scratch_dir:
@@ -95,7 +96,7 @@ def checks(ctx: Context) -> list[Check]:
                 processes.append(suite)
                 provider_env = {k: host(str(v)) for k, v in services["provider-under-test"]["environment"].items()}
                 processes.append(subprocess.Popen(
-                    ["sh", "-c", host(provider_command)], env={**base_env, **provider_env},
+                    [provider_shell, provider_flag, host(provider_command)], env={**base_env, **provider_env},
                     stdout=(scratch / "provider.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True))
                 try:
                     code = suite.wait(timeout=SUITE_TIMEOUT_S)
