@@ -354,6 +354,18 @@ impl Monitor {
                 }
             }
         };
+        // Steady state (the common case at 10 000 VMs): nothing changed, no
+        // clone, no write.
+        let unchanged = !has_intent
+            && record.status == status
+            && record.status_message == message
+            && record.seen_running == seen_running
+            && record.unknown_since_ms == unknown_since
+            && record.ip == entry.ip
+            && record.ssh_user == entry.user;
+        if unchanged {
+            return;
+        }
         let ip = entry.ip.clone();
         let user = entry.user.clone();
         let change = Change {
