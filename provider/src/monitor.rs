@@ -79,6 +79,7 @@ impl Monitor {
             if Instant::now() < next_poll {
                 continue;
             }
+            let started = Instant::now();
             self.poll_once().await;
             if first {
                 // EVT-023: republish after the first reconcile pass.
@@ -90,7 +91,9 @@ impl Monitor {
                 self.republish_all().await;
                 self.last_resync = Instant::now();
             }
-            next_poll = Instant::now() + poll;
+            // Fixed rate: kweb is listed every POLL_INTERVAL whatever a poll
+            // costs, so a change is seen within one interval.
+            next_poll = (started + poll).max(Instant::now());
         }
     }
 
@@ -151,7 +154,6 @@ impl Monitor {
     /// One poll cycle.
     pub async fn poll_once(&mut self) {
         let started = Instant::now();
-        refresh_catalog(&self.app).await;
         let vms = self.app.kweb.list_vms().await;
         let kubes = self.app.kweb.list_kubes().await;
         let Ok(records) = self.app.store.all() else {
@@ -244,6 +246,8 @@ impl Monitor {
             }
         }
         self.flush_writes().await;
+        // The catalog refresh follows the lists so status changes leave first.
+        refresh_catalog(&self.app).await;
         self.handle_orphans(orphans, vms.is_ok(), kubes.is_ok())
             .await;
         for kind in [Kind::Vm, Kind::Cluster] {
