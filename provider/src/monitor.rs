@@ -156,7 +156,8 @@ impl Monitor {
         let started = Instant::now();
         let vms = self.app.kweb.list_vms().await;
         let kubes = self.app.kweb.list_kubes().await;
-        let Ok(records) = self.app.store.all() else {
+        let store = self.app.store.clone();
+        let Ok(Ok(records)) = tokio::task::spawn_blocking(move || store.all()).await else {
             return;
         };
         let intents: HashSet<String> = self
