@@ -156,8 +156,7 @@ impl Monitor {
         let started = Instant::now();
         let vms = self.app.kweb.list_vms().await;
         let kubes = self.app.kweb.list_kubes().await;
-        let store = self.app.store.clone();
-        let Ok(Ok(records)) = tokio::task::spawn_blocking(move || store.all()).await else {
+        let Ok(records) = self.app.store.all() else {
             return;
         };
         let intents: HashSet<String> = self

@@ -323,19 +323,7 @@ impl KwebClient {
         if !answer.status.is_success() {
             return Err(failure_of(&answer, "GET /vms"));
         }
-        // Parsing 10 000 entries is CPU work: keep it off the async workers
-        // that serve requests.
-        let (answer, typed) = tokio::task::spawn_blocking(move || {
-            let typed = serde_json::from_slice::<VmList>(&answer.bytes).ok();
-            (answer, typed)
-        })
-        .await
-        .map_err(|_| KwebError::Unusable {
-            op: "GET /vms".into(),
-            status: 200,
-            what: "parse task failed",
-        })?;
-        if let Some(list) = typed {
+        if let Ok(list) = serde_json::from_slice::<VmList>(&answer.bytes) {
             return Ok(list.vms.into_iter().map(VmEntry::from).collect());
         }
         match &answer.json() {
