@@ -182,10 +182,15 @@ impl Monitor {
             Ok(list) => {
                 let by_name: HashMap<&str, &VmEntry> =
                     list.iter().map(|e| (e.name.as_str(), e)).collect();
-                for record in records
+                for (n, record) in records
                     .iter()
                     .filter(|r| r.kind == Kind::Vm && !creating.contains(&r.id))
+                    .enumerate()
                 {
+                    if n % 512 == 511 {
+                        // Let request handlers run between slices of a large poll.
+                        tokio::task::yield_now().await;
+                    }
                     self.reconcile_vm(
                         record,
                         by_name.get(record.name.as_str()).copied(),
