@@ -1,1 +1,14 @@
 //! `dcm-conformance`: Gherkin suites that judge wire behaviour.
+//!
+//! Module map:
+//! - [`sp`]: the DCM service-provider contract suite (`features/sp/`).
+//! - [`dcm_sim`]: the fake DCM the SP suite plays (registry, health poller,
+//!   NATS status consumer); also runnable alone as `dcm-conformance dcm-sim`.
+//!
+//! Data flow of an SP run: find NATS → start the fake DCM → launch or attach
+//! to the SP (target) → wait for its registrations → run the scenarios (each
+//! step sends requests through the recording client and judges them with the
+//! suite's own schemas) → clean up the ledger → write the reports.
+
+pub mod dcm_sim;
+pub mod sp;
