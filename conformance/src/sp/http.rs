@@ -263,3 +263,118 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     out
 }
+
+/// Sends a `POST` with `Transfer-Encoding: chunked` and no `Content-Length`
+/// over a plain TCP connection (VAL-012 "with or without Content-Length").
+/// Only `http://` URLs are supported; anything else is recorded as an error.
+pub async fn send_chunked(
+    url: &str,
+    content_type: &str,
+    body: &[u8],
+    timeout: Duration,
+) -> Exchange {
+    let started = Instant::now();
+    let mut exchange = Exchange {
+        method: "POST".into(),
+        url: url.into(),
+        request_headers: vec![
+            ("Content-Type".into(), content_type.into()),
+            ("Transfer-Encoding".into(), "chunked".into()),
+        ],
+        request_body: body.to_vec(),
+        status: None,
+        response_headers: Vec::new(),
+        response_body: Vec::new(),
+        error: None,
+        elapsed: Duration::ZERO,
+    };
+    match tokio::time::timeout(timeout, chunked_exchange(url, content_type, body)).await {
+        Ok(Ok((status, headers, resp_body))) => {
+            exchange.status = Some(status);
+            exchange.response_headers = headers;
+            exchange.response_body = resp_body;
+        }
+        Ok(Err(e)) => exchange.error = Some(e),
+        Err(_) => exchange.error = Some(format!("no answer within {} ms", timeout.as_millis())),
+    }
+    exchange.elapsed = started.elapsed();
+    exchange
+}
+
+type RawAnswer = (u16, Vec<(String, String)>, Vec<u8>);
+
+async fn chunked_exchange(url: &str, content_type: &str, body: &[u8]) -> Result<RawAnswer, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or("only http:// URLs can be sent chunked")?;
+    let (authority, path) = rest
+        .find('/')
+        .map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
+    let mut stream = tokio::net::TcpStream::connect(authority)
+        .await
+        .map_err(|e| format!("connect {authority}: {e}"))?;
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    // The server may answer 413 and close early: write errors are not fatal.
+    let _ = stream.write_all(head.as_bytes()).await;
+    for chunk in body.chunks(64 * 1024) {
+        if stream
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .await
+            .is_err()
+            || stream.write_all(chunk).await.is_err()
+            || stream.write_all(b"\r\n").await.is_err()
+        {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    parse_raw_answer(&raw)
+}
+
+fn parse_raw_answer(raw: &[u8]) -> Result<RawAnswer, String> {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("the connection closed without an HTTP answer")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad status line `{status_line}`"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        })
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    Ok((status, headers, body))
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 || data.len() < eol + 2 + size {
+            break;
+        }
+        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
+        data = &data[(eol + 4 + size).min(data.len())..];
+    }
+    out
+}
