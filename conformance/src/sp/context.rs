@@ -117,8 +117,10 @@ pub enum Outcome {
     Passed,
     /// A step or the cleanup failed.
     Failed,
-    /// A needed capability, profile or subject does not apply to this target.
+    /// A needed capability or subject does not apply to this target.
     NotApplicable,
+    /// The scenario belongs to another contract profile.
+    OutOfProfile,
     /// Left out by a filter.
     Skipped,
 }

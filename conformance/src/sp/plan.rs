@@ -142,8 +142,10 @@ pub struct Selection {
 pub enum Decision {
     /// Run it.
     Run,
-    /// Not applicable to this target or profile (reason).
+    /// Not applicable to this target (reason).
     NotApplicable(String),
+    /// Part of another profile.
+    OutOfProfile(String),
     /// Filtered out by `--tags` / `--name`.
     Filtered,
 }
@@ -177,7 +179,7 @@ impl Selection {
             .filter(|t| t.starts_with("profile-"))
             .collect();
         if !profile_tags.is_empty() && !profile_tags.iter().any(|t| *t == self.profile.tag()) {
-            return Decision::NotApplicable(format!("not part of the {} profile", self.profile));
+            return Decision::OutOfProfile(format!("not part of the {} profile", self.profile));
         }
         let reqs = sc.requirements();
         let all_ref = !reqs.is_empty()

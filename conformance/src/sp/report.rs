@@ -179,7 +179,7 @@ pub fn build(
                 (Outcome::Failed, Severity::Must) => a.failed += 1,
                 (Outcome::Failed, Severity::Should) => a.warnings += 1,
                 (Outcome::Failed, Severity::May) => a.not_implemented += 1,
-                (Outcome::NotApplicable, _) => a.not_applicable += 1,
+                (Outcome::NotApplicable | Outcome::OutOfProfile, _) => a.not_applicable += 1,
                 (Outcome::Skipped, _) => a.skipped += 1,
             }
             if sev == Severity::Must
@@ -215,7 +215,7 @@ pub fn build(
                         .collect(),
                 });
             }
-            (Outcome::NotApplicable, _) => na += 1,
+            (Outcome::NotApplicable | Outcome::OutOfProfile, _) => na += 1,
             (Outcome::Skipped, _) => skipped += 1,
         }
     }
@@ -377,7 +377,7 @@ pub fn junit(report: &Report, results: &[ScenarioResult]) -> String {
                         ">\n      <skipped message=\"{grade}: {reason}\"/>\n    </testcase>"
                     );
                 }
-                (Outcome::NotApplicable | Outcome::Skipped, _) => {
+                (Outcome::NotApplicable | Outcome::OutOfProfile | Outcome::Skipped, _) => {
                     let _ = writeln!(
                         out,
                         ">\n      <skipped message=\"{reason}\"/>\n    </testcase>"

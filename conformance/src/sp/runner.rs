@@ -141,6 +141,7 @@ pub async fn run(opts: RunOptions, launcher: &dyn Launcher) -> anyhow::Result<Ru
                 (Outcome::Skipped, "left out by --tags/--name".to_owned())
             }
             Decision::NotApplicable(reason) => (Outcome::NotApplicable, reason),
+            Decision::OutOfProfile(reason) => (Outcome::OutOfProfile, reason),
         };
         ctx.push_result(ScenarioResult {
             feature: sc.feature.clone(),
