@@ -14,7 +14,7 @@ Feature: Registration with the DCM provider registry
     Then each service type under test was registered once under its own name and endpoint
 
   @req-REG-009 @must
-  Scenario: A provider id in ?id= is stable and lower-case
+  Scenario: A provider id in ?id= is lower-case and fits the registry pattern
     Then every registration that sent ?id= used a lower-case id matching "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 
   @req-REG-009 @req-REG-020 @must @cap:restart @serial

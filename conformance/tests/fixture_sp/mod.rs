@@ -63,6 +63,8 @@ struct Record {
     update_time: String,
     backend_name: String,
     created: Instant,
+    /// Creation time in nanoseconds since the epoch: the keyset sort key.
+    created_ns: u128,
     seen_running: bool,
     creating: bool,
     previous: Option<String>,
@@ -407,16 +409,13 @@ async fn list(shared: &Shared, service_type: &str, uri: &Uri) -> Response {
         .cloned()
         .collect();
     // Keyset order: create_time descending, then id ascending (API-053).
-    items.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+    items.sort_by(|a, b| b.created_ns.cmp(&a.created_ns).then(a.id.cmp(&b.id)));
     let start = match q.get("page_token") {
         None => 0,
         Some(t) => match decode_token(t) {
             Some((nanos, id)) => items
                 .iter()
-                .position(|r| {
-                    let key = shared.started.elapsed().as_nanos() - r.created.elapsed().as_nanos();
-                    key < nanos || (key == nanos && r.id > id)
-                })
+                .position(|r| r.created_ns < nanos || (r.created_ns == nanos && r.id > id))
                 .unwrap_or(items.len()),
             None => {
                 let errors = json!([{"field": "page_token", "reason": "malformed or unknown"}]);
@@ -441,8 +440,7 @@ async fn list(shared: &Shared, service_type: &str, uri: &Uri) -> Response {
     if let Some(last) = items.iter().skip(start).take(size).last()
         && start + size < items.len()
     {
-        let key = shared.started.elapsed().as_nanos() - last.created.elapsed().as_nanos();
-        body["next_page_token"] = json!(format!("k{key}.{}", last.id));
+        body["next_page_token"] = json!(format!("k{}.{}", last.created_ns, last.id));
     }
     json_response(StatusCode::OK, &body)
 }
@@ -643,6 +641,9 @@ async fn create(
         update_time: now(),
         backend_name: backend_name.clone(),
         created: Instant::now(),
+        created_ns: SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
         seen_running: false,
         creating: true,
         previous: None,
