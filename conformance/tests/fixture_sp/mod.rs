@@ -238,13 +238,12 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+        if b[i] == b'%' && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
                 out.push(v);
                 i += 3;
                 continue;
             }
-        }
         out.push(if b[i] == b'+' { b' ' } else { b[i] });
         i += 1;
     }
@@ -437,7 +436,7 @@ async fn list(shared: &Shared, service_type: &str, uri: &Uri) -> Response {
         .map(|r| view(r, false))
         .collect();
     let mut body = json!({"results": page});
-    if let Some(last) = items.iter().skip(start).take(size).last()
+    if let Some(last) = items.iter().skip(start).take(size).next_back()
         && start + size < items.len()
     {
         body["next_page_token"] = json!(format!("k{}.{}", last.created_ns, last.id));
@@ -477,13 +476,11 @@ async fn create(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if ct
+    if !ct
         .split(';')
         .next()
         .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-        != "application/json"
+        .trim().eq_ignore_ascii_case("application/json")
     {
         return problem(
             shared,

@@ -38,7 +38,7 @@ fn check_size(v: &Value, field: &str, out: &mut Vec<Finding>) {
 }
 
 fn check_count(v: &Value, field: &str, min: u64, out: &mut Vec<Finding>) {
-    if !v.as_u64().is_some_and(|n| n >= min) {
+    if v.as_u64().is_none_or(|n| n < min) {
         out.push((field.into(), format!("must be an integer >= {min}")));
     }
 }
