@@ -1,6 +1,10 @@
-//! The `dcm-conformance` command line.
+//! The `dcm-conformance` command line: one subcommand per suite or mode.
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use dcm_conformance::kweb::runner::{self, RunOptions};
 use dcm_conformance::sp::cli;
 
 /// Conformance suites for kweb and DCM service providers.
@@ -11,8 +15,12 @@ struct Cli {
     command: Command,
 }
 
+/// What to run.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the kweb parity scenarios (features/kweb) against a kweb, or
+    /// against kweb-sim started in-process when no URL is given.
+    Kweb(KwebArgs),
     /// Run the DCM service-provider contract suite (features/sp).
     Sp(Box<cli::SpArgs>),
     /// Print requirement → scenarios; fail if an SP MUST row has no scenario.
@@ -23,20 +31,61 @@ enum Command {
     DcmSim(cli::DcmSimArgs),
 }
 
+/// Options of `dcm-conformance kweb`.
+#[derive(Debug, Args)]
+struct KwebArgs {
+    /// Read-write kweb to test, e.g. http://127.0.0.1:18200 (default: in-process kweb-sim).
+    #[arg(long, env = "KWEB_URL")]
+    kweb_url: Option<String>,
+    /// A `kweb --readonly` for @instance-readonly scenarios (real kweb only).
+    #[arg(long, env = "KWEB_READONLY_URL")]
+    kweb_readonly_url: Option<String>,
+    /// A kweb whose backend is unreachable, for @instance-unreachable scenarios (real kweb only).
+    #[arg(long, env = "KWEB_UNREACHABLE_URL")]
+    kweb_unreachable_url: Option<String>,
+    /// Cucumber tag expression selecting scenarios, e.g. '@ref-6.3 and not @code'.
+    #[arg(long)]
+    tags: Option<String>,
+    /// Features directory (default: the repository's features/kweb).
+    #[arg(long)]
+    features: Option<PathBuf>,
+}
+
 #[tokio::main]
-async fn main() {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Sp(args) => cli::run_sp(*args).await,
-        Command::Matrix(args) => cli::run_matrix(&args),
-        Command::Sweep(args) => cli::run_sweep(&args).await,
-        Command::DcmSim(args) => cli::run_dcm_sim(&args).await,
-    };
+    match cli.command {
+        Command::Kweb(args) => {
+            let options = RunOptions {
+                kweb_url: args.kweb_url,
+                readonly_url: args.kweb_readonly_url,
+                unreachable_url: args.kweb_unreachable_url,
+                tags: args.tags,
+                features: args.features,
+            };
+            match runner::run(options).await {
+                Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("dcm-conformance kweb: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Sp(args) => exit_code(cli::run_sp(*args).await),
+        Command::Matrix(args) => exit_code(cli::run_matrix(&args)),
+        Command::Sweep(args) => exit_code(cli::run_sweep(&args).await),
+        Command::DcmSim(args) => exit_code(cli::run_dcm_sim(&args).await),
+    }
+}
+
+/// Maps an SP-suite result to the process exit code (2 for setup errors).
+fn exit_code(result: anyhow::Result<i32>) -> ExitCode {
     match result {
-        Ok(code) => std::process::exit(code),
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
             eprintln!("dcm-conformance: {e:#}");
-            std::process::exit(2);
+            ExitCode::from(2)
         }
     }
 }

@@ -1,13 +1,36 @@
-//! `kweb-sim`: a simulator of kweb, the HTTP API of kcli.
+//! `kweb-sim`: a byte-faithful, controllable simulator of kweb, the HTTP API
+//! of kcli (specification: `shared/docs/kweb-reference.md`).
 //!
-//! Module map (read in this order):
+//! Module map and data flow:
+//!
+//! ```text
+//! TCP ─► startup (accept, one task per connection, serial gate, state file)
+//!          │  http::wire reads one request; HTTP/1.0 answer; close
+//!          ├─► /_sim/... ─► sim::control (JSON control API)
+//!          └─► kweb::routes (404 / 405 + Allow / handler)
+//!                 ├─ sim::faults (fault rules, latency effects)
+//!                 └─ kweb::{vms,resources,plans,kubes,misc,ui} handlers
+//!                      │  read/modify world::World under one lock,
+//!                      │  sim::Sim::tick applies due cluster stages
+//!                      ▼
+//!                 kweb::Out ─► http::shapes (JSON / HTML / E3 page / E4 /
+//!                              static) ─► http::wire::Response bytes
+//! ```
+//!
 //! - [`config`]: start-up settings (clap `long, env`).
-//! - [`startup`]: binds the listener and builds the application; tests use
-//!   [`startup::Application`] with port 0.
-#![doc = "Specification: `shared/docs/kweb-reference.md`."]
+//! - [`startup`]: [`Application`]: bind, serve, shut down.
+//! - [`http`]: wire format, Python-compatible encoders, body parsing.
+//! - [`kweb`]: kweb's routes and handlers.
+//! - [`world`]: the simulated backend (VMs, networks, pools, volumes,
+//!   clients, profiles, cluster directories) and presets.
+//! - [`sim`]: clock, transition engine, faults, control API.
 
 pub mod config;
+pub mod http;
+pub mod kweb;
+pub mod sim;
 pub mod startup;
+pub mod world;
 
 pub use config::Config;
 pub use startup::Application;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use crate::sp::embedded::{Backend, Embedded};
 use crate::sp::external::External;
 use crate::sp::profile::Profile;
 use crate::sp::report;
@@ -69,6 +70,15 @@ pub struct SpArgs {
     /// The external SP's declared CLUSTER_CREATE_TIMEOUT.
     #[arg(long, value_parser = parse_duration, default_value = "30m")]
     pub sp_cluster_create_timeout: Duration,
+    /// live-kweb: URL of a running real kweb (default: start one with the pinned launcher).
+    #[arg(long, env = "KWEB_URL")]
+    pub kweb_url: Option<String>,
+    /// live-kweb: the launcher that starts the pinned real kweb.
+    #[arg(long, default_value = "scripts/kweb-live/start")]
+    pub kweb_live_script: PathBuf,
+    /// live-kweb: port for the launched real kweb (the suite's range is 18400-18499).
+    #[arg(long, default_value_t = 18400)]
+    pub kweb_live_port: u16,
     /// The external target is the reference provider (Ref rows apply).
     #[arg(long = "ref")]
     pub is_ref: bool,
@@ -126,13 +136,18 @@ pub async fn run_sp(args: SpArgs) -> anyhow::Result<i32> {
                 announce: true,
             })
         }
-        TargetKind::Embedded | TargetKind::LiveKweb => {
-            anyhow::bail!(
-                "the {:?} target needs kcli-provider, which this build does not link yet; \
-                 use --target external --sp-url vm=URL",
-                args.target
-            )
-        }
+        TargetKind::Embedded => Box::new(Embedded {
+            backend: Backend::Simulator,
+        }),
+        TargetKind::LiveKweb => Box::new(Embedded {
+            backend: match &args.kweb_url {
+                Some(url) => Backend::RealUrl(url.clone()),
+                None => Backend::RealLauncher {
+                    script: args.kweb_live_script.clone(),
+                    port: args.kweb_live_port,
+                },
+            },
+        }),
     };
     let opts = RunOptions {
         profile: args.profile,

@@ -19,6 +19,7 @@ pub mod catalogue;
 pub mod checks;
 pub mod cli;
 pub mod context;
+pub mod embedded;
 pub mod external;
 pub mod http;
 pub mod matrix;

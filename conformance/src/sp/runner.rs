@@ -340,6 +340,13 @@ async fn cleanup(w: &mut SpWorld) -> Result<(), String> {
             let _ = w.ctx.sp.backend(a).await;
         }
     }
+    for (service_type, name) in w.injected.drain(..) {
+        let _ = w
+            .ctx
+            .sp
+            .backend(BackendAction::RemoveOrphan { service_type, name })
+            .await;
+    }
     for task in w.background.drain(..) {
         if let Ok(Ok(ex)) = tokio::time::timeout(Duration::from_secs(60), task).await {
             w.exchanges.push(ex);

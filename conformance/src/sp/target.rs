@@ -106,6 +106,13 @@ pub enum BackendAction {
         /// Raw backend state, e.g. `crashed` or `nostate`.
         state: String,
     },
+    /// Removes a resource made by [`BackendAction::InjectOrphan`] (suite cleanup).
+    RemoveOrphan {
+        /// Service type.
+        service_type: String,
+        /// Name given to `InjectOrphan` (without the SP's prefix).
+        name: String,
+    },
     /// A backend resource with the SP's prefix that the SP does not track (ORP-001).
     InjectOrphan {
         /// Service type.

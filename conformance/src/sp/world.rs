@@ -52,6 +52,8 @@ pub struct SpWorld {
     pub background: Vec<tokio::task::JoinHandle<Exchange>>,
     /// When the scenario started.
     pub started: std::time::Instant,
+    /// Backend objects the scenario injected out of band, as (service type, name).
+    pub injected: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for SpWorld {
@@ -87,6 +89,7 @@ impl SpWorld {
             name,
             background: Vec::new(),
             started: std::time::Instant::now(),
+            injected: Vec::new(),
         })
     }
 

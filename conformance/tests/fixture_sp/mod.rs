@@ -238,12 +238,14 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
         out.push(if b[i] == b'+' { b' ' } else { b[i] });
         i += 1;
     }
@@ -480,7 +482,8 @@ async fn create(
         .split(';')
         .next()
         .unwrap_or("")
-        .trim().eq_ignore_ascii_case("application/json")
+        .trim()
+        .eq_ignore_ascii_case("application/json")
     {
         return problem(
             shared,
@@ -1205,6 +1208,7 @@ impl SpUnderTest for FixtureSp {
                 BackendAction::InjectOrphan { service_type, name } => {
                     b.inject(&format!("{PREFIX}{name}"), &service_type)
                 }
+                BackendAction::RemoveOrphan { name, .. } => b.remove(&format!("{PREFIX}{name}")),
             }
             Ok(())
         })

@@ -1,0 +1,34 @@
+//! The kweb parity suite: Gherkin scenarios about kweb's wire behaviour,
+//! run against a real kweb or `kweb-sim`, plus capture replay and a
+//! differential mode.
+//!
+//! Data flow: `features/kweb/*.feature` → [`runner`] (cucumber) →
+//! [`steps`] (thin) → [`session`] (requests via [`request_step`] and
+//! [`http`], checks via [`expect`]) → the target chosen by [`target`].
+//! [`diff`] sends the same scenario requests to two kwebs and compares the
+//! answers after [`mask`]ing volatile values; [`replay`] sends every
+//! captured real-kweb request ([`capture`]) to simulators and compares.
+//!
+//! Modules:
+//! - [`http`]: raw HTTP/1.x client that keeps status line, header order and bytes.
+//! - [`request_step`]: the request language shared by steps and diff mode.
+//! - [`expect`]: body patterns, JSON subsets, the Bottle error page.
+//! - [`session`]: one scenario's requests, clean-up list and checks.
+//! - [`target`]: real URLs or the in-process simulator; special instances.
+//! - [`world`], [`steps`], [`runner`]: the cucumber side.
+//! - [`mask`]: normalising volatile values (dates, ids, MACs, IPs, hosts).
+//! - [`capture`]: the real-kweb capture file format.
+//! - [`replay`]: replaying captures against simulators.
+//! - [`diff`]: the differential mode.
+//! - [`error`]: the error type.
+
+pub mod error;
+pub mod expect;
+pub mod http;
+
+pub mod request_step;
+pub mod runner;
+pub mod session;
+pub mod steps;
+pub mod target;
+pub mod world;

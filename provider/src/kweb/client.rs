@@ -1,0 +1,754 @@
+//! The kweb HTTP client (reqwest).
+//!
+//! Every call is bounded by `KWEB_TIMEOUT` and, inside a request, by the
+//! request's deadline, whichever ends first (TMO-003). Bodies are read up to
+//! 10 MiB (SEC-008). Names are percent-encoded as one path segment (SEC-007).
+//! Calls share a token bucket (10/s, burst 20 by default) and a small
+//! concurrency cap because kweb serves one request at a time (KCLI-031); the
+//! health probe bypasses both.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Map, Value};
+use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
+
+use super::{KubeDetail, KubeEntry, KwebError, VmEntry, sanitise_reason};
+use crate::metrics::Metrics;
+
+/// Largest kweb body the client reads (SEC-008): 10 MiB.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// How many kweb calls may be in flight at once (KCLI-031).
+const MAX_CONCURRENT: usize = 4;
+
+/// Outcome of a VM delete (KCLI-063).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// kweb deleted it.
+    Deleted,
+    /// It was already gone.
+    AlreadyGone,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+/// A cloneable kweb client.
+#[derive(Clone, Debug)]
+pub struct KwebClient {
+    http: reqwest::Client,
+    base: String,
+    timeout: Duration,
+    rate: f64,
+    burst: f64,
+    bucket: Arc<Mutex<Bucket>>,
+    slots: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
+}
+
+/// What a successful read returned.
+struct Answer {
+    status: StatusCode,
+    json: Option<Value>,
+    empty: bool,
+    html: bool,
+}
+
+fn segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl KwebClient {
+    /// A client for `base` (no trailing `/`). `rate` is requests per second
+    /// (0 disables the limiter).
+    ///
+    /// # Errors
+    /// The reqwest builder error (TLS back-end initialisation).
+    pub fn new(
+        base: &str,
+        timeout: Duration,
+        rate: u32,
+        burst: u32,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(MAX_CONCURRENT)
+            .build()?;
+        Ok(Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            timeout,
+            rate: f64::from(rate),
+            burst: f64::from(burst.max(1)),
+            bucket: Arc::new(Mutex::new(Bucket {
+                tokens: f64::from(burst.max(1)),
+                last: Instant::now(),
+            })),
+            slots: Arc::new(Semaphore::new(MAX_CONCURRENT)),
+            metrics,
+        })
+    }
+
+    async fn take_token(&self) {
+        if self.rate <= 0.0 {
+            return;
+        }
+        loop {
+            let wait = {
+                let mut bucket = self.bucket.lock().await;
+                let now = Instant::now();
+                let refill = now.duration_since(bucket.last).as_secs_f64() * self.rate;
+                bucket.tokens = (bucket.tokens + refill).min(self.burst);
+                bucket.last = now;
+                if bucket.tokens >= 1.0 {
+                    bucket.tokens -= 1.0;
+                    return;
+                }
+                Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate)
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Sends one request and reads the body; classifies transport failures.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        op: &str,
+        body: Option<&Value>,
+        deadline: Option<Instant>,
+        limited: bool,
+    ) -> Result<Answer, KwebError> {
+        let start = Instant::now();
+        let budget = deadline.map_or(self.timeout, |d| {
+            d.saturating_duration_since(start).min(self.timeout)
+        });
+        let work = async {
+            let _slot = if limited {
+                self.take_token().await;
+                Some(
+                    self.slots
+                        .acquire()
+                        .await
+                        .map_err(|_| KwebError::Unreachable { op: op.to_owned() })?,
+                )
+            } else {
+                None
+            };
+            let mut request = self
+                .http
+                .request(method, format!("{}{path}", self.base))
+                .header("Accept", "application/json");
+            if let Some(body) = body {
+                request = request
+                    .header("Content-Type", "application/json")
+                    .body(body.to_string());
+            }
+            let response = request.send().await.map_err(|e| {
+                tracing::debug!(op, error = %e, "kweb transport error");
+                if e.is_timeout() {
+                    KwebError::Timeout { op: op.to_owned() }
+                } else {
+                    KwebError::Unreachable { op: op.to_owned() }
+                }
+            })?;
+            read_answer(response, op).await
+        };
+        let result = match tokio::time::timeout(budget, work).await {
+            Ok(result) => result,
+            Err(_) => Err(KwebError::Timeout { op: op.to_owned() }),
+        };
+        let label = match &result {
+            Ok(a) if a.status.is_success() => "ok",
+            Ok(_) => "http_error",
+            Err(KwebError::Timeout { .. }) => "timeout",
+            Err(_) => "unreachable",
+        };
+        self.metrics.inc(
+            "dcm_kcli_kweb_requests_total",
+            &[("operation", op), ("result", label)],
+        );
+        result
+    }
+
+    /// A GET that must answer 2xx with a JSON object.
+    async fn get_object(
+        &self,
+        path: &str,
+        op: &str,
+        deadline: Option<Instant>,
+    ) -> Result<Map<String, Value>, KwebError> {
+        let answer = self
+            .call(Method::GET, path, op, None, deadline, true)
+            .await?;
+        expect_object(answer, op)
+    }
+
+    /// A mutating call: success only on 2xx with `result: "success"` (KCLI-060).
+    async fn mutate(
+        &self,
+        method: Method,
+        path: &str,
+        op: &str,
+        body: &Value,
+        deadline: Option<Instant>,
+    ) -> Result<Value, KwebError> {
+        let answer = self
+            .call(method, path, op, Some(body), deadline, true)
+            .await?;
+        classify_mutation(answer, op)
+    }
+
+    /// `GET /host` probe (HLT-010): success is HTTP 200, body not read.
+    /// Bypasses the rate limiter.
+    ///
+    /// # Errors
+    /// Any transport failure or non-200 answer.
+    pub async fn probe_host(&self, timeout: Duration) -> Result<(), KwebError> {
+        let deadline = Instant::now() + timeout;
+        let answer = self
+            .call(
+                Method::GET,
+                "/host",
+                "GET /host",
+                None,
+                Some(deadline),
+                false,
+            )
+            .await?;
+        if answer.status == StatusCode::OK {
+            Ok(())
+        } else {
+            Err(KwebError::Failure {
+                op: "GET /host".into(),
+                status: answer.status.as_u16(),
+                reason: None,
+            })
+        }
+    }
+
+    /// Type of kweb's default client from `GET /hosts` (KCLI-002), e.g. `kvm`.
+    ///
+    /// # Errors
+    /// [`KwebError`] per contract §14.6.
+    pub async fn default_client_type(&self) -> Result<Option<String>, KwebError> {
+        let hosts = self.get_object("/hosts", "GET /hosts", None).await?;
+        let clients = hosts
+            .get("clients")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Ok(clients.iter().filter_map(Value::as_array).find_map(|row| {
+            (row.get(3).and_then(Value::as_str) == Some("X"))
+                .then(|| row.get(1).and_then(Value::as_str).map(str::to_owned))?
+        }))
+    }
+
+    /// `GET /vms`: every VM (KCLI-030).
+    ///
+    /// # Errors
+    /// [`KwebError`]; a non-array `vms` is [`KwebError::Unusable`].
+    pub async fn list_vms(&self) -> Result<Vec<VmEntry>, KwebError> {
+        let answer = self
+            .call(Method::GET, "/vms", "GET /vms", None, None, true)
+            .await?;
+        if !answer.status.is_success() {
+            return Err(failure_of(&answer, "GET /vms"));
+        }
+        match &answer.json {
+            Some(Value::Array(items)) => Ok(items.iter().filter_map(VmEntry::from_json).collect()),
+            Some(Value::Object(obj)) => match obj.get("vms") {
+                Some(Value::Array(items)) => {
+                    Ok(items.iter().filter_map(VmEntry::from_json).collect())
+                }
+                _ => Err(unusable(&answer, "GET /vms", "no vms list")),
+            },
+            _ => Err(unusable(&answer, "GET /vms", "not a JSON list")),
+        }
+    }
+
+    /// `GET /vms/{name}`; `None` for kweb's `{}` (KCLI-060).
+    ///
+    /// # Errors
+    /// [`KwebError`] per contract §14.6.
+    pub async fn get_vm(
+        &self,
+        name: &str,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Map<String, Value>>, KwebError> {
+        let obj = self
+            .get_object(
+                &format!("/vms/{}", segment(name)),
+                "GET /vms/{name}",
+                deadline,
+            )
+            .await?;
+        Ok((!obj.is_empty()).then_some(obj))
+    }
+
+    /// `POST /vms` (KCLI-014).
+    ///
+    /// # Errors
+    /// [`KwebError::AlreadyExists`], [`KwebError::Rejected`] and the others of §14.6.
+    pub async fn create_vm(
+        &self,
+        body: &Value,
+        deadline: Option<Instant>,
+    ) -> Result<(), KwebError> {
+        self.mutate(Method::POST, "/vms", "POST /vms", body, deadline)
+            .await
+            .map(drop)
+    }
+
+    /// `UPDATE /vms/{name}` with metadata keys (KCLI-005).
+    ///
+    /// # Errors
+    /// [`KwebError`] per contract §14.6.
+    pub async fn update_vm(&self, name: &str, body: &Value) -> Result<(), KwebError> {
+        let method = Method::from_bytes(b"UPDATE").unwrap_or(Method::PUT);
+        self.mutate(
+            method,
+            &format!("/vms/{}", segment(name)),
+            "UPDATE /vms/{name}",
+            body,
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `DELETE /vms/{name}`; a "not found" answer or an HTML 500 is resolved
+    /// with `GET /vms/{name}` (KCLI-063, kcli#863).
+    ///
+    /// # Errors
+    /// [`KwebError`] when the delete failed and the VM still exists or the
+    /// check failed.
+    pub async fn delete_vm(
+        &self,
+        name: &str,
+        deadline: Option<Instant>,
+    ) -> Result<DeleteOutcome, KwebError> {
+        let path = format!("/vms/{}", segment(name));
+        match self
+            .mutate(
+                Method::DELETE,
+                &path,
+                "DELETE /vms/{name}",
+                &serde_json::json!({"snapshots": true}),
+                deadline,
+            )
+            .await
+        {
+            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Err(
+                err @ (KwebError::NotFound { .. }
+                | KwebError::Unusable { .. }
+                | KwebError::Failure { .. }),
+            ) => match self.get_vm(name, deadline).await? {
+                None => Ok(DeleteOutcome::AlreadyGone),
+                Some(_) => Err(err),
+            },
+            Err(err) => Err(err),
+        }
+    }
+
+    /// `GET /vmprofiles`: profile name → merged profile (KCLI-012).
+    ///
+    /// # Errors
+    /// [`KwebError`] per contract §14.6.
+    pub async fn vm_profiles(&self) -> Result<Map<String, Value>, KwebError> {
+        let obj = self
+            .get_object("/vmprofiles", "GET /vmprofiles", None)
+            .await?;
+        Ok(obj
+            .get("profiles")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// Basenames of `GET /images` (KCLI-013).
+    ///
+    /// # Errors
+    /// [`KwebError`] per contract §14.6.
+    pub async fn image_names(&self) -> Result<Vec<String>, KwebError> {
+        let obj = self.get_object("/images", "GET /images", None).await?;
+        Ok(obj
+            .get("images")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|p| p.rsplit('/').next().unwrap_or(p).to_owned())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// `GET /kubes`.
+    ///
+    /// # Errors
+    /// [`KwebError`] per contract §14.6.
+    pub async fn list_kubes(&self) -> Result<Vec<KubeEntry>, KwebError> {
+        let obj = self.get_object("/kubes", "GET /kubes", None).await?;
+        let kubes = obj
+            .get("kubes")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        Ok(kubes
+            .iter()
+            .map(|(name, v)| KubeEntry::from_json(name, v))
+            .collect())
+    }
+
+    /// `GET /kubes/{name}`; `None` for `{}`. Runs `kubectl` on kweb: call it
+    /// from the monitor only (KCLI-026).
+    ///
+    /// # Errors
+    /// [`KwebError`] per contract §14.6.
+    pub async fn get_kube(&self, name: &str) -> Result<Option<KubeDetail>, KwebError> {
+        let obj = self
+            .get_object(
+                &format!("/kubes/{}", segment(name)),
+                "GET /kubes/{name}",
+                None,
+            )
+            .await?;
+        Ok(KubeDetail::from_json(&obj))
+    }
+
+    /// `GET /kubes/{name}/kubeconfig`: the text, or `None` for 404 `{}`.
+    ///
+    /// # Errors
+    /// [`KwebError`] for other failures.
+    pub async fn kubeconfig(
+        &self,
+        name: &str,
+        deadline: Option<Instant>,
+    ) -> Result<Option<String>, KwebError> {
+        let op = "GET /kubes/{name}/kubeconfig";
+        let path = format!("/kubes/{}/kubeconfig", segment(name));
+        let start = Instant::now();
+        let budget = deadline.map_or(self.timeout, |d| {
+            d.saturating_duration_since(start).min(self.timeout)
+        });
+        self.take_token().await;
+        let send = self.http.get(format!("{}{path}", self.base)).send();
+        let response = match tokio::time::timeout(budget, send).await {
+            Err(_) => return Err(KwebError::Timeout { op: op.into() }),
+            Ok(Err(e)) if e.is_timeout() => return Err(KwebError::Timeout { op: op.into() }),
+            Ok(Err(_)) => return Err(KwebError::Unreachable { op: op.into() }),
+            Ok(Ok(r)) => r,
+        };
+        let status = response.status();
+        let bytes = match tokio::time::timeout(budget, read_capped(response, op)).await {
+            Err(_) => return Err(KwebError::Timeout { op: op.into() }),
+            Ok(r) => r?,
+        };
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(KwebError::Unusable {
+                op: op.into(),
+                status: status.as_u16(),
+                what: "error page",
+            });
+        }
+        let text = String::from_utf8(bytes).map_err(|_| KwebError::Unusable {
+            op: op.into(),
+            status: 200,
+            what: "not UTF-8",
+        })?;
+        Ok((!text.trim().is_empty()).then_some(text))
+    }
+
+    /// `POST /kubes` (KCLI-021). kweb answers at once; the build runs in a thread.
+    ///
+    /// # Errors
+    /// [`KwebError`] per contract §14.6.
+    pub async fn create_kube(
+        &self,
+        body: &Value,
+        deadline: Option<Instant>,
+    ) -> Result<(), KwebError> {
+        self.mutate(Method::POST, "/kubes", "POST /kubes", body, deadline)
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE /kubes/{name}`; kweb answers success even for unknown names.
+    ///
+    /// # Errors
+    /// [`KwebError`] per contract §14.6.
+    pub async fn delete_kube(
+        &self,
+        name: &str,
+        deadline: Option<Instant>,
+    ) -> Result<(), KwebError> {
+        let path = format!("/kubes/{}", segment(name));
+        self.mutate(
+            Method::DELETE,
+            &path,
+            "DELETE /kubes/{name}",
+            &serde_json::json!({}),
+            deadline,
+        )
+        .await
+        .map(drop)
+    }
+}
+
+async fn read_capped(mut response: reqwest::Response, op: &str) -> Result<Vec<u8>, KwebError> {
+    let status = response.status().as_u16();
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(KwebError::Unusable {
+            op: op.into(),
+            status,
+            what: "body over 10 MiB",
+        });
+    }
+    let mut bytes = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(KwebError::Unusable {
+                        op: op.into(),
+                        status,
+                        what: "body over 10 MiB",
+                    });
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(bytes),
+            Err(e) if e.is_timeout() => return Err(KwebError::Timeout { op: op.into() }),
+            Err(_) => {
+                return Err(KwebError::Unusable {
+                    op: op.into(),
+                    status,
+                    what: "truncated body",
+                });
+            }
+        }
+    }
+}
+
+async fn read_answer(response: reqwest::Response, op: &str) -> Result<Answer, KwebError> {
+    let status = response.status();
+    let html = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/html"));
+    let bytes = read_capped(response, op).await?;
+    let empty = bytes.iter().all(u8::is_ascii_whitespace);
+    let json = if empty {
+        None
+    } else {
+        serde_json::from_slice(&bytes).ok()
+    };
+    Ok(Answer {
+        status,
+        json,
+        empty,
+        html,
+    })
+}
+
+fn unusable(answer: &Answer, op: &str, fallback: &'static str) -> KwebError {
+    let what = if answer.empty {
+        "empty body"
+    } else if answer.json.is_none() && answer.html {
+        "HTML page"
+    } else if answer.json.is_none() {
+        "non-JSON body"
+    } else {
+        fallback
+    };
+    KwebError::Unusable {
+        op: op.into(),
+        status: answer.status.as_u16(),
+        what,
+    }
+}
+
+fn failure_of(answer: &Answer, op: &str) -> KwebError {
+    if answer.status == StatusCode::FORBIDDEN {
+        return KwebError::ReadOnly { op: op.into() };
+    }
+    match &answer.json {
+        Some(Value::Object(obj)) => {
+            let reason = obj
+                .get("reason")
+                .and_then(Value::as_str)
+                .and_then(sanitise_reason);
+            KwebError::Failure {
+                op: op.into(),
+                status: answer.status.as_u16(),
+                reason,
+            }
+        }
+        _ => unusable(answer, op, "unexpected JSON"),
+    }
+}
+
+fn expect_object(answer: Answer, op: &str) -> Result<Map<String, Value>, KwebError> {
+    if answer.status == StatusCode::FORBIDDEN {
+        return Err(KwebError::ReadOnly { op: op.into() });
+    }
+    if !answer.status.is_success() {
+        return Err(failure_of(&answer, op));
+    }
+    match answer.json {
+        Some(Value::Object(obj)) => Ok(obj),
+        _ => Err(unusable(&answer, op, "not a JSON object")),
+    }
+}
+
+/// KCLI-060/061/062: classify the answer to a mutating call.
+fn classify_mutation(answer: Answer, op: &str) -> Result<Value, KwebError> {
+    if answer.status == StatusCode::FORBIDDEN {
+        return Err(KwebError::ReadOnly { op: op.into() });
+    }
+    let Some(Value::Object(obj)) = &answer.json else {
+        return Err(unusable(&answer, op, "not a JSON object"));
+    };
+    let result = obj.get("result").and_then(Value::as_str);
+    if answer.status.is_success() && result == Some("success") {
+        return Ok(Value::Object(obj.clone()));
+    }
+    let raw_reason = obj
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let lower = raw_reason.to_ascii_lowercase();
+    let reason = sanitise_reason(raw_reason);
+    if answer.status == StatusCode::BAD_REQUEST && raw_reason == "Invalid Data" {
+        return Err(KwebError::BadRequest { op: op.into() });
+    }
+    if result == Some("failure") {
+        if lower.contains("already exists") {
+            return Err(KwebError::AlreadyExists {
+                op: op.into(),
+                reason: reason.unwrap_or_else(|| "already exists".into()),
+            });
+        }
+        let client_error = (lower.starts_with("image ") && lower.ends_with(" not found"))
+            || lower.contains("incorrect parameters found")
+            || lower.contains("pull secret");
+        if client_error {
+            return Err(KwebError::Rejected {
+                op: op.into(),
+                reason: reason.unwrap_or_else(|| "request refused".into()),
+            });
+        }
+        if lower.starts_with("vm ") && lower.ends_with(" not found") {
+            return Err(KwebError::NotFound { op: op.into() });
+        }
+    }
+    Err(KwebError::Failure {
+        op: op.into(),
+        status: answer.status.as_u16(),
+        reason,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status: StatusCode::from_u16(status).expect("status"),
+            json: serde_json::from_str(body).ok(),
+            empty: body.trim().is_empty(),
+            html: body.contains('<'),
+        }
+    }
+
+    #[test]
+    fn kcli060_only_result_success_is_success() {
+        assert!(
+            classify_mutation(
+                answer(200, r#"{"result": "success", "vm": "x"}"#),
+                "POST /vms"
+            )
+            .is_ok()
+        );
+        for body in [
+            r#"{"result": "failure"}"#,
+            r#"{"result": "not found"}"#,
+            "{}",
+            "",
+            "failure",
+            "<html>x</html>",
+        ] {
+            assert!(
+                classify_mutation(answer(200, body), "POST /vms").is_err(),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn kcli061_reasons_are_classified() {
+        let exists = classify_mutation(
+            answer(
+                200,
+                r#"{"result": "failure", "reason": "VM dcm-a already exists"}"#,
+            ),
+            "POST /vms",
+        );
+        assert!(matches!(exists, Err(KwebError::AlreadyExists { .. })));
+        let image = classify_mutation(
+            answer(
+                200,
+                r#"{"result": "failure", "reason": "Image foo not found"}"#,
+            ),
+            "POST /vms",
+        );
+        assert!(matches!(image, Err(KwebError::Rejected { .. })));
+        let missing = classify_mutation(
+            answer(
+                200,
+                r#"{"result": "failure", "reason": "VM dcm-a not found"}"#,
+            ),
+            "DELETE /vms/{name}",
+        );
+        assert!(matches!(missing, Err(KwebError::NotFound { .. })));
+        let invalid = classify_mutation(
+            answer(400, r#"{"result": "failure", "reason": "Invalid Data"}"#),
+            "POST /vms",
+        );
+        assert!(matches!(invalid, Err(KwebError::BadRequest { .. })));
+        let readonly = classify_mutation(answer(403, "{}"), "POST /vms");
+        assert!(matches!(readonly, Err(KwebError::ReadOnly { .. })));
+    }
+
+    #[test]
+    fn sec007_names_are_one_encoded_segment() {
+        assert_eq!(segment("a/b c"), "a%2Fb%20c");
+        assert_eq!(segment("dcm-x.y_z"), "dcm-x.y_z");
+    }
+}

@@ -1,0 +1,650 @@
+//! The redb state store: resources, name index, list order, intents, outbox.
+//!
+//! Tables:
+//! - `meta`: `schema_version` (u32 LE) and the page-token key;
+//! - `resources`: id → JSON [`Record`] (spec stored verbatim, API-004);
+//! - `names`: kcli name → id (KCLI-004, API-033);
+//! - `order`: `{type}/{inverted create ns}/{id}` → () for keyset lists (API-053);
+//! - `intents`: id → JSON [`Intent`], written before the first kweb call of a
+//!   create and removed after it (API-017, ORP-009);
+//! - `outbox`: sequence → JSON [`OutboxEntry`], written in the same
+//!   transaction as the status change it reports (EVT-040);
+//! - `outbox_latest`: id → sequence, used only while publishing is disabled
+//!   so the outbox keeps one entry per resource (EVT-043).
+//!
+//! Every write is one redb transaction; commits are durable (fsync) before
+//! the caller answers. The file is created with mode 0600 (SEC-011).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("resources");
+const NAMES: TableDefinition<&str, &str> = TableDefinition::new("names");
+const ORDER: TableDefinition<&str, ()> = TableDefinition::new("order");
+const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
+const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+const OUTBOX_LATEST: TableDefinition<&str, u64> = TableDefinition::new("outbox_latest");
+
+/// Schema version this build writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// redb reported an error.
+    #[error("state store: {0}")]
+    Redb(String),
+    /// A stored value did not decode.
+    #[error("state store: corrupt value: {0}")]
+    Corrupt(String),
+    /// The file was written by a newer schema.
+    #[error("state store schema version {found} is newer than this build's {SCHEMA_VERSION}")]
+    NewerSchema {
+        /// Version found in the file.
+        found: u32,
+    },
+}
+
+macro_rules! redb_err {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self { Self::Redb(e.to_string()) }
+        }
+    )*};
+}
+redb_err!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Corrupt(e.to_string())
+    }
+}
+
+/// Service type of a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A VM (`/api/v1alpha1/vms`).
+    Vm,
+    /// A Kubernetes cluster (`/api/v1alpha1/clusters`).
+    Cluster,
+}
+
+impl Kind {
+    /// `vm` or `cluster`: the DCM service type.
+    #[must_use]
+    pub const fn service_type(self) -> &'static str {
+        match self {
+            Self::Vm => "vm",
+            Self::Cluster => "cluster",
+        }
+    }
+
+    /// Collection segment: `vms` or `clusters`.
+    #[must_use]
+    pub const fn plural(self) -> &'static str {
+        match self {
+            Self::Vm => "vms",
+            Self::Cluster => "clusters",
+        }
+    }
+}
+
+/// One managed resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Instance id (API-010).
+    pub id: String,
+    /// Service type.
+    pub kind: Kind,
+    /// The spec exactly as accepted (API-004).
+    pub spec: Value,
+    /// kcli name (KCLI-003).
+    pub name: String,
+    /// Current DCM status (API-005).
+    pub status: String,
+    /// Explanation of the status.
+    pub status_message: String,
+    /// Creation time, Unix milliseconds.
+    pub create_ms: u64,
+    /// Last change, Unix milliseconds.
+    pub update_ms: u64,
+    /// Ordering key component: creation time in nanoseconds (unique per store).
+    pub create_ns: u128,
+    /// VM `ip` from kweb (KCLI-017).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// VM `ssh_user` from kweb `user` (KCLI-017).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_user: Option<String>,
+    /// The VM was seen running at least once (VOC-006).
+    #[serde(default)]
+    pub seen_running: bool,
+    /// The cluster was `ACTIVE` at least once (VOC-007).
+    #[serde(default)]
+    pub ever_active: bool,
+    /// When the backend state became unmappable, Unix ms (VOC-005).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_since_ms: Option<u64>,
+    /// Status before `DELETING`, restored after a definite delete failure (API-065).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_status: Option<String>,
+    /// Furthest cluster stage reached, for the TMO-005 message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+}
+
+/// A create in progress (API-017): written before the first kweb call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intent {
+    /// Instance id.
+    pub id: String,
+    /// Service type.
+    pub kind: Kind,
+    /// kcli name.
+    pub name: String,
+    /// When the intent was written, Unix ms.
+    pub created_ms: u64,
+}
+
+/// One event waiting for delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// NATS subject (`dcm.vm`, `dcm.cluster`).
+    pub subject: String,
+    /// Resource id (per-resource order, EVT-027).
+    pub resource_id: String,
+    /// The whole CloudEvent (structured JSON, EVT-001).
+    pub event: Value,
+    /// When the entry was written, Unix ms.
+    pub created_ms: u64,
+}
+
+/// Result of admitting a create (API-030 to API-034).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Admission {
+    /// Record and intent written; the caller calls kweb now.
+    Admitted,
+    /// Same id, same type, JSON-equal spec: answer from the store.
+    Replay(Box<Record>),
+    /// Different spec or type, `DELETING`, or a taken backend name.
+    Conflict(String),
+}
+
+/// Handle to the store; cloning shares the database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Arc<Database>,
+    keep_latest_only: bool,
+}
+
+fn order_key(record: &Record) -> String {
+    format!(
+        "{}/{:039}/{}",
+        record.kind.service_type(),
+        u128::MAX - record.create_ns,
+        record.id
+    )
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
+    Ok(serde_json::from_slice(bytes)?)
+}
+
+impl Store {
+    /// Opens or creates the file. A missing file starts empty (ORP-008); an
+    /// existing file that cannot be read is an error, never replaced.
+    /// `keep_latest_only` is set when publishing is disabled (EVT-043).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the file cannot be created, opened or migrated.
+    pub fn open(path: &Path, keep_latest_only: bool) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Redb(format!("{}: {e}", parent.display())))?;
+        }
+        let existed = path.exists();
+        let db = if existed {
+            Database::open(path)?
+        } else {
+            Database::create(path)?
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| StoreError::Redb(format!("chmod 0600: {e}")))?;
+        }
+        let store = Self {
+            db: Arc::new(db),
+            keep_latest_only,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Creates the tables, writes the schema version and the token key, and
+    /// is the hook for future migrations.
+    fn migrate(&self) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut meta = txn.open_table(META)?;
+            let found = meta
+                .get("schema_version")?
+                .and_then(|v| <[u8; 4]>::try_from(v.value()).ok())
+                .map(u32::from_le_bytes);
+            match found {
+                Some(v) if v > SCHEMA_VERSION => return Err(StoreError::NewerSchema { found: v }),
+                // Future versions add `Some(old) => migrate_from(old)` arms here.
+                Some(_) => {}
+                None => {
+                    meta.insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
+                }
+            }
+            if meta.get("token_key")?.is_none() {
+                let key: [u8; 32] = rand::random();
+                meta.insert("token_key", key.as_slice())?;
+            }
+            txn.open_table(RESOURCES)?;
+            txn.open_table(NAMES)?;
+            txn.open_table(ORDER)?;
+            txn.open_table(INTENTS)?;
+            txn.open_table(OUTBOX)?;
+            txn.open_table(OUTBOX_LATEST)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The secret that authenticates page tokens (API-052).
+    ///
+    /// # Errors
+    /// [`StoreError`] on read failure.
+    pub fn token_key(&self) -> Result<Vec<u8>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        Ok(meta
+            .get("token_key")?
+            .map(|v| v.value().to_vec())
+            .unwrap_or_default())
+    }
+
+    /// One record by id.
+    ///
+    /// # Errors
+    /// [`StoreError`] on read or decode failure.
+    pub fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(RESOURCES)?;
+        table.get(id)?.map(|v| decode(v.value())).transpose()
+    }
+
+    /// Whether a create intent is pending for `id`.
+    ///
+    /// # Errors
+    /// [`StoreError`] on read failure.
+    pub fn has_intent(&self, id: &str) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(INTENTS)?.get(id)?.is_some())
+    }
+
+    /// Every record (monitor, startup republish).
+    ///
+    /// # Errors
+    /// [`StoreError`] on read or decode failure.
+    pub fn all(&self) -> Result<Vec<Record>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(RESOURCES)?;
+        let mut out = Vec::with_capacity(usize::try_from(table.len()?).unwrap_or(0));
+        for item in table.iter()? {
+            let (_, v) = item?;
+            out.push(decode(v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Every pending intent (ORP-009).
+    ///
+    /// # Errors
+    /// [`StoreError`] on read or decode failure.
+    pub fn intents(&self) -> Result<Vec<Intent>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(INTENTS)?;
+        let mut out = Vec::new();
+        for item in table.iter()? {
+            let (_, v) = item?;
+            out.push(decode(v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Number of records per kind.
+    ///
+    /// # Errors
+    /// [`StoreError`] on read failure.
+    pub fn count(&self, kind: Kind) -> Result<usize, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(ORDER)?;
+        let prefix = format!("{}/", kind.service_type());
+        let end = format!("{}0", kind.service_type());
+        Ok(table.range(prefix.as_str()..end.as_str())?.count())
+    }
+
+    /// One page of `kind` ordered by create time descending, then id
+    /// (API-053). `after` is the order key of the last item of the previous
+    /// page. Returns the items and the order key of the last one when more follow.
+    ///
+    /// # Errors
+    /// [`StoreError`] on read or decode failure.
+    pub fn page(
+        &self,
+        kind: Kind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Record>, Option<String>), StoreError> {
+        let txn = self.db.begin_read()?;
+        let order = txn.open_table(ORDER)?;
+        let resources = txn.open_table(RESOURCES)?;
+        let prefix = format!("{}/", kind.service_type());
+        let end = format!("{}0", kind.service_type());
+        let start = after.map_or_else(|| prefix.clone(), |a| format!("{a}\u{0}"));
+        let mut items = Vec::with_capacity(limit);
+        let mut last_key = None;
+        let mut more = false;
+        for entry in order.range(start.as_str()..end.as_str())? {
+            let (key, ()) = {
+                let (k, _) = entry?;
+                (k.value().to_owned(), ())
+            };
+            if items.len() == limit {
+                more = true;
+                break;
+            }
+            let id = key.rsplit('/').next().unwrap_or_default();
+            if let Some(v) = resources.get(id)? {
+                items.push(decode::<Record>(v.value())?);
+                last_key = Some(key);
+            }
+        }
+        Ok((items, if more { last_key } else { None }))
+    }
+
+    /// Whether `key` has the shape of an order key of `kind` (page tokens).
+    #[must_use]
+    pub fn is_order_key(kind: Kind, key: &str) -> bool {
+        let mut parts = key.splitn(3, '/');
+        parts.next() == Some(kind.service_type())
+            && parts
+                .next()
+                .is_some_and(|n| n.len() == 39 && n.bytes().all(|b| b.is_ascii_digit()))
+            && parts.next().is_some_and(|id| !id.is_empty())
+    }
+
+    /// Admits a create: replay, conflict, or write the record and intent
+    /// atomically (API-017, API-030 to API-034, KCLI-004).
+    ///
+    /// # Errors
+    /// [`StoreError`] on write failure.
+    pub fn admit(&self, record: &Record, intent: &Intent) -> Result<Admission, StoreError> {
+        let txn = self.db.begin_write()?;
+        let outcome = {
+            let mut resources = txn.open_table(RESOURCES)?;
+            let mut names = txn.open_table(NAMES)?;
+            let existing: Option<Record> = resources
+                .get(record.id.as_str())?
+                .map(|v| decode(v.value()))
+                .transpose()?;
+            if let Some(existing) = existing {
+                if existing.kind != record.kind {
+                    Admission::Conflict(format!(
+                        "id {} is already used by a {}",
+                        record.id,
+                        existing.kind.service_type()
+                    ))
+                } else if existing.status == "DELETING" {
+                    Admission::Conflict(format!(
+                        "{} {} is being deleted",
+                        existing.kind.service_type(),
+                        record.id
+                    ))
+                } else if crate::spec::json_equal(&existing.spec, &record.spec) {
+                    Admission::Replay(Box::new(existing))
+                } else if existing.status_message.starts_with("adopted") {
+                    // ORP-005: a replay of an adopted resource stores its spec.
+                    let mut updated = existing;
+                    updated.spec = record.spec.clone();
+                    updated.status_message = "spec recorded from a create replay".into();
+                    resources
+                        .insert(record.id.as_str(), serde_json::to_vec(&updated)?.as_slice())?;
+                    Admission::Replay(Box::new(updated))
+                } else {
+                    Admission::Conflict(format!(
+                        "id {} already exists with a different spec",
+                        record.id
+                    ))
+                }
+            } else if let Some(owner) = names
+                .get(record.name.as_str())?
+                .map(|v| v.value().to_owned())
+            {
+                Admission::Conflict(format!(
+                    "backend name {} is already used by {owner}",
+                    record.name
+                ))
+            } else {
+                resources.insert(record.id.as_str(), serde_json::to_vec(record)?.as_slice())?;
+                names.insert(record.name.as_str(), record.id.as_str())?;
+                txn.open_table(ORDER)?
+                    .insert(order_key(record).as_str(), ())?;
+                txn.open_table(INTENTS)?
+                    .insert(record.id.as_str(), serde_json::to_vec(intent)?.as_slice())?;
+                Admission::Admitted
+            }
+        };
+        txn.commit()?;
+        Ok(outcome)
+    }
+
+    /// Inserts a record without an intent (adoption, ORP-005). Returns false
+    /// when the id or name is taken.
+    ///
+    /// # Errors
+    /// [`StoreError`] on write failure.
+    pub fn insert_adopted(
+        &self,
+        record: &Record,
+        event: Option<&OutboxEntry>,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write()?;
+        let inserted = {
+            let mut resources = txn.open_table(RESOURCES)?;
+            let mut names = txn.open_table(NAMES)?;
+            if resources.get(record.id.as_str())?.is_some()
+                || names.get(record.name.as_str())?.is_some()
+            {
+                false
+            } else {
+                resources.insert(record.id.as_str(), serde_json::to_vec(record)?.as_slice())?;
+                names.insert(record.name.as_str(), record.id.as_str())?;
+                txn.open_table(ORDER)?
+                    .insert(order_key(record).as_str(), ())?;
+                if let Some(event) = event {
+                    self.push_event(&txn, event)?;
+                }
+                true
+            }
+        };
+        txn.commit()?;
+        Ok(inserted)
+    }
+
+    fn push_event(
+        &self,
+        txn: &redb::WriteTransaction,
+        event: &OutboxEntry,
+    ) -> Result<(), StoreError> {
+        let mut outbox = txn.open_table(OUTBOX)?;
+        let seq = outbox.last()?.map_or(1, |(k, _)| k.value() + 1);
+        if self.keep_latest_only {
+            let mut latest = txn.open_table(OUTBOX_LATEST)?;
+            if let Some(old) = latest.get(event.resource_id.as_str())?.map(|v| v.value()) {
+                outbox.remove(old)?;
+            }
+            latest.insert(event.resource_id.as_str(), seq)?;
+        }
+        outbox.insert(seq, serde_json::to_vec(event)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Applies `change` to the record and appends `event` in one transaction
+    /// (EVT-040). Returns the updated record, or `None` when the id is gone.
+    /// With `clear_intent` the create intent is removed too.
+    ///
+    /// # Errors
+    /// [`StoreError`] on write failure.
+    pub fn update(
+        &self,
+        id: &str,
+        clear_intent: bool,
+        change: impl FnOnce(&mut Record) -> Option<OutboxEntry>,
+    ) -> Result<Option<Record>, StoreError> {
+        let txn = self.db.begin_write()?;
+        let updated = {
+            let mut resources = txn.open_table(RESOURCES)?;
+            let current: Option<Record> =
+                resources.get(id)?.map(|v| decode(v.value())).transpose()?;
+            match current {
+                None => None,
+                Some(mut record) => {
+                    let event = change(&mut record);
+                    resources.insert(id, serde_json::to_vec(&record)?.as_slice())?;
+                    if let Some(event) = event {
+                        self.push_event(&txn, &event)?;
+                    }
+                    if clear_intent {
+                        txn.open_table(INTENTS)?.remove(id)?;
+                    }
+                    Some(record)
+                }
+            }
+        };
+        txn.commit()?;
+        Ok(updated)
+    }
+
+    /// Removes the record, its name, order entry and intent, and appends
+    /// `event` (the `DELETED` event) in one transaction. Returns the removed record.
+    ///
+    /// # Errors
+    /// [`StoreError`] on write failure.
+    pub fn remove(
+        &self,
+        id: &str,
+        event: Option<&OutboxEntry>,
+    ) -> Result<Option<Record>, StoreError> {
+        let txn = self.db.begin_write()?;
+        let removed = {
+            let mut resources = txn.open_table(RESOURCES)?;
+            let record: Option<Record> = resources
+                .remove(id)?
+                .map(|v| decode(v.value()))
+                .transpose()?;
+            if let Some(record) = &record {
+                txn.open_table(NAMES)?.remove(record.name.as_str())?;
+                txn.open_table(ORDER)?.remove(order_key(record).as_str())?;
+                if let Some(event) = event {
+                    self.push_event(&txn, event)?;
+                }
+            }
+            txn.open_table(INTENTS)?.remove(id)?;
+            record
+        };
+        txn.commit()?;
+        Ok(removed)
+    }
+
+    /// Appends events without a status change (republish, resync).
+    ///
+    /// # Errors
+    /// [`StoreError`] on write failure.
+    pub fn push_events(&self, events: &[OutboxEntry]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write()?;
+        for event in events {
+            self.push_event(&txn, event)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The oldest `limit` outbox entries in order.
+    ///
+    /// # Errors
+    /// [`StoreError`] on read or decode failure.
+    pub fn outbox_head(&self, limit: usize) -> Result<Vec<(u64, OutboxEntry)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(OUTBOX)?;
+        let mut out = Vec::with_capacity(limit);
+        for item in table.iter()?.take(limit) {
+            let (k, v) = item?;
+            out.push((k.value(), decode(v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// Number of outbox entries and the creation time of the oldest.
+    ///
+    /// # Errors
+    /// [`StoreError`] on read or decode failure.
+    pub fn outbox_stats(&self) -> Result<(u64, Option<u64>), StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(OUTBOX)?;
+        let oldest = table
+            .first()?
+            .map(|(_, v)| decode::<OutboxEntry>(v.value()))
+            .transpose()?;
+        Ok((table.len()?, oldest.map(|e| e.created_ms)))
+    }
+
+    /// Deletes delivered outbox entries (only after confirmation, EVT-040).
+    ///
+    /// # Errors
+    /// [`StoreError`] on write failure.
+    pub fn outbox_delete(&self, seqs: &[u64]) -> Result<(), StoreError> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write()?;
+        {
+            let mut outbox = txn.open_table(OUTBOX)?;
+            let mut latest = txn.open_table(OUTBOX_LATEST)?;
+            for seq in seqs {
+                if let Some(v) = outbox.remove(*seq)?
+                    && self.keep_latest_only
+                {
+                    let entry: OutboxEntry = decode(v.value())?;
+                    drop(v);
+                    if latest.get(entry.resource_id.as_str())?.map(|v| v.value()) == Some(*seq) {
+                        latest.remove(entry.resource_id.as_str())?;
+                    }
+                }
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,156 @@
+//! Status events over a real nats-server: envelope, JetStream, outage.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{Events, NatsServer, Options, spawn_with, vm_spec};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+#[tokio::test]
+async fn evt001_to_evt007_envelope_on_core_nats() {
+    let app = spawn_with(Options {
+        nats: true,
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(app.create("vms", "e1", vm_spec("e1")).await.status(), 201);
+    let event = app.events().wait_for("e1", "RUNNING", WAIT).await;
+    assert_eq!(event["_nats_subject"], "dcm.vm");
+    assert_eq!(event["specversion"], "1.0");
+    assert_eq!(event["type"], "dcm.status.vm");
+    assert_eq!(event["subject"], "dcm.vm");
+    assert_eq!(event["source"], "dcm/providers/kcli-vm");
+    assert_eq!(event["datacontenttype"], "application/json");
+    assert!(event["time"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(event["data"].is_object(), "EVT-005: data is an object");
+    assert_ne!(event["id"], "e1", "EVT-003");
+    let ids: Vec<Value> = app.events().all().iter().map(|e| e["id"].clone()).collect();
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len());
+}
+
+#[tokio::test]
+async fn evt041_jetstream_stream_gets_acked_publishes() {
+    let app = spawn_with(Options {
+        jetstream: true,
+        ..Options::default()
+    })
+    .await;
+    let nats = app.nats.as_ref().expect("nats");
+    let client = async_nats::connect(nats.url()).await.expect("connect");
+    let js = async_nats::jetstream::new(client);
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: "dcm-status".into(),
+        subjects: vec!["dcm.*".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("stream");
+    assert_eq!(app.create("vms", "j1", vm_spec("j1")).await.status(), 201);
+    app.events().wait_for("j1", "RUNNING", WAIT).await;
+    let mut stream = js.get_stream("dcm-status").await.expect("stream");
+    let info = stream.info().await.expect("info");
+    assert!(
+        info.state.messages >= 2,
+        "JetStream stored the events: {:?}",
+        info.state
+    );
+}
+
+#[tokio::test]
+async fn evt042_nats_outage_loses_no_event() {
+    // The 30 s outage is shortened to 2 s: delivery only depends on
+    // the server being down across status changes, not on the duration.
+    let mut app = spawn_with(Options {
+        nats: true,
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(app.create("vms", "o0", vm_spec("o0")).await.status(), 201);
+    app.events().wait_for("o0", "RUNNING", WAIT).await;
+    let nats = app.nats.as_mut().expect("nats");
+    nats.stop();
+    for i in 1..=5 {
+        assert_eq!(
+            app.create("vms", &format!("o{i}"), vm_spec(&format!("o{i}")))
+                .await
+                .status(),
+            201
+        );
+    }
+    assert_eq!(app.delete("/api/v1alpha1/vms/o0").await.status(), 204);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let nats = app.nats.as_mut().expect("nats");
+    nats.restart().await;
+    let events = Events::subscribe(&nats.url()).await;
+    for i in 1..=5 {
+        events.wait_for(&format!("o{i}"), "RUNNING", WAIT).await;
+    }
+    events.wait_for("o0", "DELETED", WAIT).await;
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(metrics.contains("dcm_kcli_outbox_pending"), "{metrics}");
+}
+
+#[tokio::test]
+async fn evt023_restart_republishes_and_keeps_state() {
+    let nats = NatsServer::start(None).await;
+    let events = Events::subscribe(&nats.url()).await;
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
+    let sim = crate::helpers::start_sim().await;
+    let registry = crate::helpers::Registry::start().await;
+    let start = || async {
+        let args =
+            crate::helpers::provider_args(&sim, &registry.base, dir.path(), Some(&nats.url()), &[]);
+        let config = <kcli_provider::Config as clap::Parser>::try_parse_from(&args).expect("args");
+        kcli_provider::Application::build(config)
+            .await
+            .expect("build")
+    };
+    let first = start().await;
+    let base = format!("http://{}", first.local_addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(first.run_until(async move {
+        let _ = rx.await;
+    }));
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1alpha1/vms?id=r1"))
+        .json(&serde_json::json!({"spec": vm_spec("r1")}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 201);
+    events.wait_for("r1", "RUNNING", WAIT).await;
+    let _ = tx.send(());
+    handle.await.expect("join").expect("clean shutdown");
+    let before = events.statuses("r1").len();
+    let second = start().await;
+    let base = format!("http://{}", second.local_addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(second.run_until(async move {
+        let _ = rx.await;
+    }));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while events.statuses("r1").len() <= before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "EVT-023: no republish after restart"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        events.statuses("r1").last().map(String::as_str),
+        Some("RUNNING")
+    );
+    let got: Value = reqwest::get(format!("{base}/api/v1alpha1/vms/r1"))
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(got["status"], "RUNNING");
+    let _ = tx.send(());
+    handle.await.expect("join").expect("clean shutdown");
+}

@@ -1,0 +1,354 @@
+//! Create, get, list, delete and the monitor against kweb-sim.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Options, sim_control, spawn_app, spawn_with, vm_spec};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn api010_to_api063_vm_lifecycle() {
+    let app = spawn_app().await;
+    let created = app.create("vms", "vm-1", vm_spec("web-01")).await;
+    assert_eq!(created.status(), 201);
+    let body: Value = created.json().await.expect("json");
+    assert_eq!(body["id"], "vm-1");
+    assert_eq!(body["path"], "vms/vm-1");
+    assert_eq!(body["status"], "PROVISIONING");
+    assert_eq!(
+        body["spec"],
+        vm_spec("web-01"),
+        "API-004: spec echoed verbatim"
+    );
+    assert!(
+        body["create_time"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+
+    // API-030: replay answers 200 from the store, no second backend create.
+    let replay = app.create("vms", "vm-1", vm_spec("web-01")).await;
+    assert_eq!(replay.status(), 200);
+    // API-031: same id, different spec.
+    let conflict = app.create("vms", "vm-1", vm_spec("web-02")).await;
+    assert_eq!(conflict.status(), 409);
+    // API-033: new id, same backend name.
+    let name_clash = app.create("vms", "vm-2", vm_spec("web-01")).await;
+    assert_eq!(name_clash.status(), 409);
+    // API-031: same id under the other service type.
+    let other_type = app
+        .create("clusters", "vm-1", json!({"service_type": "cluster"}))
+        .await;
+    assert_eq!(other_type.status(), 409);
+
+    let running = app
+        .wait_status("/api/v1alpha1/vms/vm-1", "RUNNING", WAIT)
+        .await;
+    assert!(
+        running["ip"].is_string(),
+        "KCLI-017: ip from kweb: {running}"
+    );
+    app.events().wait_for("vm-1", "PROVISIONING", WAIT).await;
+    app.events().wait_for("vm-1", "RUNNING", WAIT).await;
+
+    let list: Value = app
+        .get("/api/v1alpha1/vms")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["results"].as_array().map(Vec::len), Some(1));
+    assert!(list.get("next_page_token").is_none());
+    let clusters: Value = app
+        .get("/api/v1alpha1/clusters")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        clusters["results"],
+        json!([]),
+        "API-050: only this endpoint's type"
+    );
+
+    let vms: Value = reqwest::get(format!("{}/vms", app.sim))
+        .await
+        .expect("sim")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        vms["vms"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|v| v["name"] == "dcm-web-01")),
+        "KCLI-003 name: {vms}"
+    );
+
+    assert_eq!(app.delete("/api/v1alpha1/vms/vm-1").await.status(), 204);
+    assert_eq!(app.get("/api/v1alpha1/vms/vm-1").await.status(), 404);
+    assert_eq!(
+        app.delete("/api/v1alpha1/vms/vm-1").await.status(),
+        404,
+        "API-061"
+    );
+    app.events().wait_for("vm-1", "DELETED", WAIT).await;
+    let statuses = app.events().statuses("vm-1");
+    assert_eq!(
+        statuses.last().map(String::as_str),
+        Some("DELETED"),
+        "EVT-027: {statuses:?}"
+    );
+    // The id may be reused once gone (API-032).
+    assert_eq!(
+        app.create("vms", "vm-1", vm_spec("web-01")).await.status(),
+        201
+    );
+}
+
+#[tokio::test]
+async fn api063_delete_of_a_vm_gone_from_kweb_is_204_and_disappearance_publishes_deleted() {
+    let app = spawn_with(Options {
+        nats: true,
+        args: vec!["--create-grace-period".into(), "1s".into()],
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(app.create("vms", "a", vm_spec("a")).await.status(), 201);
+    assert_eq!(app.create("vms", "b", vm_spec("b")).await.status(), 201);
+    app.wait_status("/api/v1alpha1/vms/a", "RUNNING", WAIT)
+        .await;
+    // Out of band: kweb loses both VMs.
+    for name in ["dcm-a", "dcm-b"] {
+        let r = reqwest::Client::new()
+            .delete(format!("{}/vms/{name}", app.sim))
+            .send()
+            .await
+            .expect("sim delete");
+        assert!(r.status().is_success());
+    }
+    assert_eq!(
+        app.delete("/api/v1alpha1/vms/a").await.status(),
+        204,
+        "API-063"
+    );
+    // ORP-007: b disappears and is reported DELETED after the grace period.
+    app.events().wait_for("b", "DELETED", WAIT).await;
+    assert_eq!(app.get("/api/v1alpha1/vms/b").await.status(), 404);
+}
+
+#[tokio::test]
+async fn api053_keyset_pages_return_every_item_once() {
+    let app = spawn_with(Options::default()).await;
+    for i in 0..7 {
+        assert_eq!(
+            app.create("vms", &format!("p{i}"), vm_spec(&format!("p{i}")))
+                .await
+                .status(),
+            201
+        );
+    }
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut url = "/api/v1alpha1/vms?max_page_size=3".to_owned();
+        if let Some(t) = &token {
+            url.push_str(&format!("&page_token={t}"));
+        }
+        let page: Value = app.get(&url).await.json().await.expect("json");
+        let items = page["results"].as_array().cloned().unwrap_or_default();
+        assert!(items.len() <= 3);
+        seen.extend(
+            items
+                .iter()
+                .map(|i| i["id"].as_str().unwrap_or_default().to_owned()),
+        );
+        pages += 1;
+        if pages == 1 {
+            // Created between pages: must not disturb the traversal.
+            assert_eq!(
+                app.create("vms", "late", vm_spec("late")).await.status(),
+                201
+            );
+        }
+        match page["next_page_token"].as_str() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    let mut expected: Vec<String> = (0..7).rev().map(|i| format!("p{i}")).collect();
+    assert_eq!(seen, expected, "newest first, each once");
+    expected.sort();
+    let tampered = token_of(&app).await.replace('.', "x.");
+    assert_eq!(
+        app.get(&format!("/api/v1alpha1/vms?page_token={tampered}"))
+            .await
+            .status(),
+        400
+    );
+    for bad in ["0", "101", "abc", "1.5"] {
+        assert_eq!(
+            app.get(&format!("/api/v1alpha1/vms?max_page_size={bad}"))
+                .await
+                .status(),
+            400,
+            "{bad}"
+        );
+    }
+}
+
+async fn token_of(app: &crate::helpers::TestApp) -> String {
+    let page: Value = app
+        .get("/api/v1alpha1/vms?max_page_size=1")
+        .await
+        .json()
+        .await
+        .expect("json");
+    page["next_page_token"].as_str().expect("token").to_owned()
+}
+
+#[tokio::test]
+async fn voc003_kcli024_k3s_cluster_becomes_active_with_kubeconfig() {
+    let app = spawn_app().await;
+    sim_control(
+        &app.sim,
+        "transitions",
+        json!({"set": "complete", "stage_delay_seconds": 0.05}),
+    )
+    .await;
+    let spec = json!({"service_type": "cluster", "metadata": {"name": "k1"}, "version": "1.31",
+                      "nodes": {"control_plane": {"count": 1, "cpu": 2, "memory": "2GB"}},
+                      "provider_hints": {"kcli": {"cluster_type": "k3s", "image": "small"}}});
+    let created = app.create("clusters", "c1", spec).await;
+    assert_eq!(created.status(), 201, "{:?}", created.text().await);
+    let active = app
+        .wait_status(
+            "/api/v1alpha1/clusters/c1",
+            "ACTIVE",
+            Duration::from_secs(20),
+        )
+        .await;
+    assert!(
+        active["api_endpoint"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("https://")),
+        "{active}"
+    );
+    assert!(active["kubeconfig"].is_string(), "KCLI-024: {active}");
+    let list: Value = app
+        .get("/api/v1alpha1/clusters")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        list["results"][0].get("kubeconfig").is_none(),
+        "API-054: no credentials in lists"
+    );
+    let statuses = app.events().statuses("c1");
+    assert_eq!(statuses.first().map(String::as_str), Some("PROGRESSING"));
+    let active_event = app.events().wait_for("c1", "ACTIVE", WAIT).await;
+    assert!(
+        active_event.to_string().find("apiVersion").is_none(),
+        "SEC-003: no kubeconfig in events"
+    );
+    assert_eq!(app.delete("/api/v1alpha1/clusters/c1").await.status(), 204);
+    app.events().wait_for("c1", "DELETED", WAIT).await;
+}
+
+#[tokio::test]
+async fn tmo005_cluster_that_never_gets_a_kubeconfig_fails_after_the_timeout() {
+    let app = spawn_with(Options {
+        nats: true,
+        args: vec!["--cluster-create-timeout".into(), "1s".into()],
+        ..Options::default()
+    })
+    .await;
+    // testdriver transitions: k3s nodes appear but no kubeconfig ever does.
+    let spec = json!({"service_type": "cluster", "metadata": {"name": "k2"},
+                      "provider_hints": {"kcli": {"cluster_type": "k3s", "image": "small"}}});
+    assert_eq!(app.create("clusters", "c2", spec).await.status(), 201);
+    let failed = app
+        .wait_status("/api/v1alpha1/clusters/c2", "FAILED", WAIT)
+        .await;
+    assert!(
+        failed["status_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("after 1s")),
+        "{failed}"
+    );
+    assert!(
+        !app.events().statuses("c2").iter().any(|s| s == "ACTIVE"),
+        "VOC-003"
+    );
+    app.events().wait_for("c2", "FAILED", WAIT).await;
+}
+
+#[tokio::test]
+async fn api041_hlt003_backend_down_keeps_reads_and_health_200() {
+    let app = spawn_with(Options::default()).await;
+    assert_eq!(app.create("vms", "x", vm_spec("x")).await.status(), 201);
+    let healthy = app
+        .wait_status("/api/v1alpha1/vms/health", "healthy", WAIT)
+        .await;
+    assert_eq!(healthy["type"], "kcli-provider.dcm.io/health");
+    sim_control(&app.sim, "backend", json!({"reachable": false})).await;
+    let unhealthy = app
+        .wait_status("/api/v1alpha1/clusters/health", "unhealthy", WAIT)
+        .await;
+    assert!(unhealthy["uptime"].is_u64(), "HLT-004 integer uptime");
+    assert_eq!(app.get("/health").await.status(), 200);
+    assert_eq!(app.get("/api/v1alpha1/vms/x").await.status(), 200);
+    assert_eq!(app.get("/api/v1alpha1/vms").await.status(), 200);
+    // A create now gets a 502 problem and leaves nothing behind (API-015).
+    let refused = app.create("vms", "y", vm_spec("y")).await;
+    assert_eq!(refused.status(), 502);
+    assert_eq!(app.get("/api/v1alpha1/vms/y").await.status(), 404);
+}
+
+#[tokio::test]
+async fn orp003_orphans_are_listed_and_adopted_with_their_dcm_id() {
+    let app = spawn_with(Options {
+        nats: true,
+        args: vec!["--orphan-policy".into(), "adopt".into()],
+        ..Options::default()
+    })
+    .await;
+    sim_control(&app.sim, "populate", json!({"vms": [
+        {"name": "dcm-stray", "status": "up", "nets": ["default"], "plan": "kvirt", "profile": "small"},
+        {"name": "dcm-lost", "status": "up", "nets": ["default"], "plan": "kvirt", "profile": "small", "metadata": {"owner": "dcm:lost-1"}},
+        {"name": "not-ours", "status": "up", "plan": "kvirt"}]})).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let orphans: Value = app
+            .get("/api/v1alpha1/orphans")
+            .await
+            .json()
+            .await
+            .expect("json");
+        let names: Vec<&str> = orphans["results"]
+            .as_array()
+            .map(|l| l.iter().filter_map(|o| o["name"].as_str()).collect())
+            .unwrap_or_default();
+        if names == ["dcm-stray"] {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "orphans: {orphans}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let adopted = app
+        .wait_status("/api/v1alpha1/vms/lost-1", "RUNNING", WAIT)
+        .await;
+    assert_eq!(
+        adopted["spec"],
+        json!({"service_type": "vm", "metadata": {"name": "lost"}}),
+        "ORP-005"
+    );
+    let metrics = app.get("/metrics").await.text().await.expect("text");
+    assert!(
+        metrics.contains("dcm_kcli_orphans{type=\"vm\"} 1"),
+        "{metrics}"
+    );
+}

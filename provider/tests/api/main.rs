@@ -1,0 +1,10 @@
+//! Integration tests of kcli-provider against kweb-sim, a real nats-server
+//! and a fake DCM registry (one test binary; see `helpers`).
+
+mod events;
+mod helpers;
+mod hostile;
+mod lifecycle;
+mod problems;
+mod registration;
+mod snapshots;

@@ -1,0 +1,153 @@
+//! Registration with the fake DCM registry (contract §4, KCLI-001, KCLI-002).
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{Options, spawn_with};
+
+async fn wait_calls(app: &crate::helpers::TestApp, n: usize) -> Vec<(String, Value)> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let calls = app.registry.calls();
+        if calls.len() >= n {
+            return calls;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "registrations: {calls:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn kcli001_two_registrations_with_stable_ids() {
+    let app = spawn_with(Options::default()).await;
+    let calls = wait_calls(&app, 2).await;
+    let vm = calls
+        .iter()
+        .find(|(_, b)| b["service_type"] == "vm")
+        .expect("vm registration");
+    let cluster = calls
+        .iter()
+        .find(|(_, b)| b["service_type"] == "cluster")
+        .expect("cluster registration");
+    assert_eq!(vm.0, "94a87776-e87e-5321-a196-fcb56a9b59c1", "REG-010");
+    assert_eq!(vm.1["name"], "kcli-vm");
+    assert_eq!(
+        vm.1["endpoint"],
+        format!("http://{}/api/v1alpha1/vms", app.addr),
+        "REG-011"
+    );
+    assert_eq!(
+        cluster.1["endpoint"],
+        format!("http://{}/api/v1alpha1/clusters", app.addr)
+    );
+    assert_eq!(
+        vm.1["operations"],
+        serde_json::json!(["CREATE", "DELETE", "READ"])
+    );
+    assert_eq!(vm.1["display_name"], "kcli Virtual Machines");
+    assert!(
+        vm.1.get("id").is_none() && vm.1.get("status").is_none(),
+        "REG-006"
+    );
+    assert!(!vm.1.to_string().contains(&app.sim), "SEC-009: no kweb URL");
+    assert_eq!(
+        cluster.1["metadata"]["supported_cluster_types"][0],
+        "generic"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ready = app.get("/ready").await;
+        if ready.status() == 200 {
+            let body: Value = ready.json().await.expect("json");
+            assert_eq!(
+                body,
+                serde_json::json!({"ready": true, "kweb": true, "registered": true, "polled": true})
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn reg024_a_4xx_stops_retries_and_is_surfaced() {
+    let app = spawn_with(Options {
+        registry_status: Some(400),
+        ..Options::default()
+    })
+    .await;
+    let _ = wait_calls(&app, 2).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = app.get("/metrics").await.text().await.expect("metrics");
+        if metrics.matches("result=\"rejected\"").count() == 2 {
+            let ready = app.get("/ready").await;
+            assert_eq!(ready.status(), 503, "REG-024 readiness false");
+            let body: Value = ready.json().await.expect("json");
+            assert_eq!(body["registered"], false);
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let attempts = app.registry.calls().len();
+    assert_eq!(attempts, 2, "one attempt per provider");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        app.registry.calls().len(),
+        attempts,
+        "no retries after a 4xx"
+    );
+}
+
+#[tokio::test]
+async fn reg021_5xx_is_retried_until_success() {
+    let app = spawn_with(Options {
+        registry_status: Some(503),
+        ..Options::default()
+    })
+    .await;
+    let _ = wait_calls(&app, 2).await;
+    app.registry.answer.store(201, Ordering::SeqCst);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let metrics = app.get("/metrics").await.text().await.expect("metrics");
+        if metrics.matches("result=\"success\"").count() == 2 {
+            assert!(metrics.contains("result=\"retry\""), "{metrics}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn reg027_deregistration_on_graceful_shutdown() {
+    let app = spawn_with(Options {
+        args: vec!["--deregister-on-shutdown".into(), "true".into()],
+        ..Options::default()
+    })
+    .await;
+    let _ = wait_calls(&app, 2).await;
+    let registry = app.registry.clone();
+    let health_url = app.url("/health");
+    let _dir = app.stop().await;
+    let mut deleted = registry.deletes.lock().expect("lock").clone();
+    deleted.sort();
+    let mut expected = vec![
+        kcli_provider::config::derived_provider_id("kcli-vm"),
+        kcli_provider::config::derived_provider_id("kcli-cluster"),
+    ];
+    expected.sort();
+    assert_eq!(deleted, expected);
+    assert!(
+        reqwest::get(health_url).await.is_err(),
+        "the listener is closed after shutdown"
+    );
+}
