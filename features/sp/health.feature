@@ -37,7 +37,7 @@ Feature: Health
 
   @req-HLT-007 @must @cap:backend-control @serial
   Scenario: A hung backend does not slow health down
-    Given the backend hangs for 10 seconds on every call
+    Given the backend hangs for 3 seconds on every call
     When I get the health of every service type
     Then every health answer arrived within "health_response"
     And every health answer is 200 application/json with a valid health body

@@ -6,7 +6,7 @@ Feature: Timeouts
 
   @req-TMO-001 @req-API-014 @must @cap:backend-control @serial
   Scenario: A create against a slow backend answers in time
-    Given the backend hangs for 40 seconds on every call
+    Given the backend hangs longer than "create_response" on every call
     When I create a resource with spec:
       """
       {"service_type": "vm"}
@@ -21,7 +21,7 @@ Feature: Timeouts
       """
       {"service_type": "vm"}
       """
-    And the backend hangs for 40 seconds on every call
+    And the backend hangs longer than "http_response" on every call
     When I delete the resource
     Then the answer arrived within "http_response"
     And the answer status is one of "204, 504"

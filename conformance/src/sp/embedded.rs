@@ -270,6 +270,19 @@ impl SpUnderTest for EmbeddedSp {
         }
     }
 
+    fn timeout_overrides(&self) -> Vec<(String, String)> {
+        // The provider runs with REQUEST_TIMEOUT=5s and a 200 ms poll.
+        [
+            ("create_response", "8s"),
+            ("http_response", "8s"),
+            ("redelivery_after_nats_recovery", "15s"),
+            ("poll_step", "100ms"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    }
+
     fn backend(&self, action: BackendAction) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             match action {

@@ -100,6 +100,12 @@ pub async fn run(opts: RunOptions, launcher: &dyn Launcher) -> anyhow::Result<Ru
         })
         .await?;
     let mut timeouts = TimeoutTable::defaults(sp.declared());
+    let target_overrides = sp.timeout_overrides();
+    timeouts.apply(
+        target_overrides
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )?;
     if let Some(file) = &opts.timeouts_file {
         timeouts.apply_file(file)?;
     }
@@ -465,38 +471,43 @@ async fn verify_ledger(ctx: &RunContext) -> Vec<String> {
     leftovers
 }
 
-/// ORP-024: the reference provider reports none of the run's names as orphans.
+/// ORP-024: the reference provider reports none of the run's names as
+/// orphans (checked eventually: the provider refreshes its list every poll).
 async fn check_orphans(ctx: &RunContext) -> Option<String> {
     if !ctx.caps.contains(&Capability::Ref) {
         return None;
     }
     let ep = ctx.services.values().next()?.endpoint.clone();
     let root = ep.split("/api/").next()?.to_owned();
-    let ex = crate::sp::http::send(
-        &ctx.http,
-        crate::sp::http::Request::new(
-            "GET",
-            format!("{root}/api/v1alpha1/orphans"),
-            Duration::from_secs(10),
-        ),
-    )
-    .await;
-    let body = match ex.json() {
-        Ok(b) => b,
-        Err(e) => return Some(format!("ORP-024: GET /api/v1alpha1/orphans failed: {e}")),
-    };
     let prefix = ctx.id_prefix();
-    let mine: Vec<String> = body["results"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|o| o["name"].as_str().map(str::to_owned))
-        .filter(|n| n.contains(&prefix))
-        .collect();
-    if mine.is_empty() {
-        None
-    } else {
-        Some(format!("ORP-024: orphans left by this run: {mine:?}"))
-    }
+    let url = format!("{root}/api/v1alpha1/orphans");
+    ctx.eventually("orphan_reported", || {
+        let url = url.clone();
+        let prefix = prefix.clone();
+        async move {
+            let ex = crate::sp::http::send(
+                &ctx.http,
+                crate::sp::http::Request::new("GET", url, Duration::from_secs(10)),
+            )
+            .await;
+            let body = ex
+                .json()
+                .map_err(|e| format!("ORP-024: GET /api/v1alpha1/orphans failed: {e}"))?;
+            let mine: Vec<String> = body["results"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|o| o["name"].as_str().map(str::to_owned))
+                .filter(|n| n.contains(&prefix))
+                .collect();
+            if mine.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("ORP-024: orphans left by this run: {mine:?}"))
+            }
+        }
+    })
+    .await
+    .err()
 }

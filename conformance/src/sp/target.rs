@@ -154,6 +154,13 @@ pub trait SpUnderTest: Send + Sync {
     /// What the SP declares about its timing.
     fn declared(&self) -> Declared;
 
+    /// Timeout-table overrides the target brings (`key`, duration), applied
+    /// before the user's; a target that knows its SP is faster may tighten
+    /// entries (tightening never makes a run unclaimable, TMO-021).
+    fn timeout_overrides(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// Applies a backend change.
     fn backend(&self, action: BackendAction) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {

@@ -1176,6 +1176,17 @@ impl SpUnderTest for FixtureSp {
         }
     }
 
+    fn timeout_overrides(&self) -> Vec<(String, String)> {
+        [
+            ("create_response", "5s"),
+            ("http_response", "5s"),
+            ("redelivery_after_nats_recovery", "10s"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    }
+
     fn backend(&self, action: BackendAction) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let b = &self.backend;

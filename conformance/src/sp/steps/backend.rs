@@ -47,6 +47,12 @@ async fn hang(w: &mut SpWorld, secs: u64) -> StepResult {
     act(w, BackendAction::Hang(Duration::from_secs(secs))).await
 }
 
+#[given(regex = r#"^the backend hangs longer than "([a-z_]+)" on every call$"#)]
+async fn hang_longer(w: &mut SpWorld, key: String) -> StepResult {
+    let d = w.ctx.timeouts.get(&key) + Duration::from_secs(2);
+    act(w, BackendAction::Hang(d)).await
+}
+
 #[then(regex = r"^the backend answers normally again$")]
 async fn release(w: &mut SpWorld) -> StepResult {
     act(w, BackendAction::Release).await
