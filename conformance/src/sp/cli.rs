@@ -104,8 +104,8 @@ pub struct SpArgs {
         default_value = "conformance-report"
     )]
     pub report_dir: PathBuf,
-    /// The fake DCM's health poll period.
-    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    /// The fake DCM's health poll period (the control plane uses 10s; shorter keeps runs fast).
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
     pub health_interval: Duration,
     /// Do not print cucumber's per-step progress.
     #[arg(long)]

@@ -133,6 +133,7 @@ async fn flap(w: &mut SpWorld, a: String, b: String, n: usize) -> StepResult {
 #[given(regex = r#"^the backend holds an untracked prefixed VM "([^"]+)"$"#)]
 async fn orphan(w: &mut SpWorld, name: String) -> StepResult {
     let name = w.expand(&name)?;
+    w.injected.push((w.service.clone(), name.clone()));
     act(
         w,
         BackendAction::InjectOrphan {
