@@ -54,7 +54,7 @@ Feature: Registration with the DCM provider registry
     Given the registry will answer 400 to the next 2 registrations
     When the SP is restarted
     Then within "registration_first_attempt" the registry saw the 400 answers
-    And no further registration attempt for that name arrives within 3 seconds
+    And no further registration attempt for that name arrives within 2 seconds
 
   @req-REG-023 @must @cap:restart @cap:backend-control @serial
   Scenario: The SP starts, serves and registers with its backend down

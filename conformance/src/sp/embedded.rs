@@ -114,7 +114,7 @@ fn provider_args(
         s("--resync-interval"),
         s("2s"),
         s("--reregister-interval"),
-        s("5s"),
+        s("3s"),
         s("--registration-timeout"),
         s("2s"),
         s("--kweb-rate-limit"),
@@ -273,8 +273,8 @@ impl SpUnderTest for EmbeddedSp {
     fn timeout_overrides(&self) -> Vec<(String, String)> {
         // The provider runs with REQUEST_TIMEOUT=5s and a 200 ms poll.
         [
-            ("create_response", "8s"),
-            ("http_response", "8s"),
+            ("create_response", "6s"),
+            ("http_response", "6s"),
             ("redelivery_after_nats_recovery", "15s"),
             ("poll_step", "100ms"),
         ]

@@ -49,7 +49,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_millis(2000);
 const CLUSTER_CREATE_TIMEOUT: Duration = Duration::from_secs(3);
 const UNKNOWN_STATE_TIMEOUT: Duration = Duration::from_secs(30);
 const RESYNC: Duration = Duration::from_secs(2);
-const REREGISTER: Duration = Duration::from_secs(5);
+const REREGISTER: Duration = Duration::from_secs(3);
 const PREFIX: &str = "fx-";
 
 #[derive(Debug, Clone)]
