@@ -76,7 +76,7 @@ fn provider_args(
     kweb: &str,
     addr: SocketAddr,
     state: &std::path::Path,
-    default_profile: &str,
+    probe_timeout: &str,
 ) -> Vec<String> {
     let s = |v: &str| v.to_owned();
     vec![
@@ -100,7 +100,7 @@ fn provider_args(
         s("--health-probe-interval"),
         s("100ms"),
         s("--health-probe-timeout"),
-        s("1s"),
+        s(probe_timeout),
         s("--create-sync-timeout"),
         s("2s"),
         s("--request-timeout"),
@@ -120,7 +120,7 @@ fn provider_args(
         s("--kweb-rate-limit"),
         s("0"),
         s("--default-profile"),
-        s(default_profile),
+        s("small"),
         s("--deregister-on-shutdown"),
         s("true"),
         s("--log-level"),
@@ -130,13 +130,15 @@ fn provider_args(
 
 impl EmbeddedSp {
     async fn start(&self) -> anyhow::Result<Running> {
-        let profile = if self.simulated { "small" } else { "cirros" };
+        // kweb serves one request at a time: on a real kweb the health probe
+        // needs the contract's default budget.
+        let probe_timeout = if self.simulated { "1s" } else { "3s" };
         let args = provider_args(
             &self.env,
             &self.kweb_url,
             self.addr,
             self.state.path(),
-            profile,
+            probe_timeout,
         );
         let config = <kcli_provider::Config as clap::Parser>::try_parse_from(&args)
             .context("kcli-provider settings")?;
