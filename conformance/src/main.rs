@@ -8,6 +8,7 @@ use dcm_conformance::kweb::http::Target;
 use dcm_conformance::kweb::runner::{self, RunOptions, features_dir, run_vars};
 use dcm_conformance::kweb::target::spawn_parity_simulator;
 use dcm_conformance::kweb::{diff, error::KwebError};
+use dcm_conformance::sp::cli;
 
 /// Conformance suites for kweb and DCM service providers.
 #[derive(Debug, Parser)]
@@ -26,6 +27,14 @@ enum Command {
     /// Send the kweb scenario requests to two kwebs (one after the other,
     /// never concurrently) and print a parity table; exit 1 on differences.
     KwebDiff(DiffArgs),
+    /// Run the DCM service-provider contract suite (features/sp).
+    Sp(Box<cli::SpArgs>),
+    /// Print requirement → scenarios; fail if an SP MUST row has no scenario.
+    Matrix(cli::MatrixArgs),
+    /// Delete leftovers whose id starts with a prefix (dry run unless --yes).
+    Sweep(cli::SweepArgs),
+    /// Run the fake DCM (registry, health poller, NATS consumer) alone.
+    DcmSim(cli::DcmSimArgs),
 }
 
 /// Options of `dcm-conformance kweb-diff`.
@@ -120,5 +129,20 @@ async fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Sp(args) => exit_code(cli::run_sp(*args).await),
+        Command::Matrix(args) => exit_code(cli::run_matrix(&args)),
+        Command::Sweep(args) => exit_code(cli::run_sweep(&args).await),
+        Command::DcmSim(args) => exit_code(cli::run_dcm_sim(&args).await),
+    }
+}
+
+/// Maps an SP-suite result to the process exit code (2 for setup errors).
+fn exit_code(result: anyhow::Result<i32>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("dcm-conformance: {e:#}");
+            ExitCode::from(2)
+        }
     }
 }

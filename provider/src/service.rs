@@ -308,11 +308,16 @@ async fn commit_created(app: &Arc<App>, record: &Record) -> Result<Record, ApiEr
     forget_creating(app, &record.id);
     app.outbox_changed();
     let updated = updated.unwrap_or_else(|| record.clone());
-    if record.kind == Kind::Vm {
-        let body = serde_json::json!({"dcm_id": record.id});
-        if let Err(err) = app.kweb.update_vm(&record.name, &body).await {
-            tracing::warn!(id = %record.id, name = %record.name, error = %err, "could not record dcm_id on the VM");
-        }
+    if record.kind == Kind::Vm && updated.status != "DELETING" {
+        // KCLI-005, off the answer's path; `owner` already carries the id.
+        let app = Arc::clone(app);
+        let (id, name) = (record.id.clone(), record.name.clone());
+        tokio::spawn(async move {
+            let body = serde_json::json!({"dcm_id": id});
+            if let Err(err) = app.kweb.update_vm(&name, &body).await {
+                tracing::warn!(%id, %name, error = %err, "could not record dcm_id on the VM");
+            }
+        });
     }
     if updated.status == "DELETING" {
         let app = Arc::clone(app);

@@ -172,6 +172,23 @@ pub struct OutboxEntry {
     pub created_ms: u64,
 }
 
+/// One monitor decision for [`Store::apply_batch`].
+#[derive(Debug, Clone)]
+pub struct BatchItem {
+    /// Resource id.
+    pub id: String,
+    /// Status the decision was based on.
+    pub base_status: String,
+    /// `update_ms` the decision was based on.
+    pub base_update_ms: u64,
+    /// The record to store.
+    pub record: Record,
+    /// The event for the change, if it is published now.
+    pub event: Option<OutboxEntry>,
+    /// Remove the create intent (ORP-009).
+    pub clear_intent: bool,
+}
+
 /// Result of admitting a create (API-030 to API-034).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Admission {
@@ -542,6 +559,47 @@ impl Store {
         };
         txn.commit()?;
         Ok(updated)
+    }
+
+    /// Applies a poll's decisions in one transaction: each record and its
+    /// event together (EVT-040), skipping any record a handler changed since
+    /// the poll read it (its change wins). Returns how many were applied.
+    ///
+    /// # Errors
+    /// [`StoreError`] on write failure (nothing is applied).
+    pub fn apply_batch(&self, items: &[BatchItem]) -> Result<usize, StoreError> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let txn = self.db.begin_write()?;
+        let mut applied = 0;
+        {
+            let mut resources = txn.open_table(RESOURCES)?;
+            let mut intents = txn.open_table(INTENTS)?;
+            for item in items {
+                let current: Option<Record> = resources
+                    .get(item.id.as_str())?
+                    .map(|v| decode(v.value()))
+                    .transpose()?;
+                let Some(current) = current else { continue };
+                if current.status != item.base_status || current.update_ms != item.base_update_ms {
+                    continue;
+                }
+                resources.insert(
+                    item.id.as_str(),
+                    serde_json::to_vec(&item.record)?.as_slice(),
+                )?;
+                if let Some(event) = &item.event {
+                    self.push_event(&txn, event)?;
+                }
+                if item.clear_intent {
+                    intents.remove(item.id.as_str())?;
+                }
+                applied += 1;
+            }
+        }
+        txn.commit()?;
+        Ok(applied)
     }
 
     /// Removes the record, its name, order entry and intent, and appends

@@ -55,9 +55,62 @@ pub struct KwebClient {
 /// What a successful read returned.
 struct Answer {
     status: StatusCode,
-    json: Option<Value>,
+    bytes: Vec<u8>,
     empty: bool,
     html: bool,
+}
+
+impl Answer {
+    /// The body as JSON, parsed on demand (`GET /vms` is parsed typed instead).
+    fn json(&self) -> Option<Value> {
+        if self.empty {
+            None
+        } else {
+            serde_json::from_slice(&self.bytes).ok()
+        }
+    }
+}
+
+/// `GET /vms` parsed straight into the fields the provider reads; kweb's
+/// other members (`info`, `nets`, ...) are skipped without building values.
+#[derive(serde::Deserialize)]
+struct VmList {
+    vms: Vec<RawVm>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawVm {
+    name: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    ip: Option<String>,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    kube: Option<String>,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    dcm_id: Option<String>,
+}
+
+impl From<RawVm> for VmEntry {
+    fn from(raw: RawVm) -> Self {
+        let owner_id = raw
+            .owner
+            .as_deref()
+            .and_then(|o| o.strip_prefix(super::OWNER_PREFIX))
+            .map(str::to_owned);
+        Self {
+            name: raw.name,
+            status: raw.status,
+            ip: raw.ip.filter(|s| !s.is_empty()),
+            user: raw.user.filter(|s| !s.is_empty()),
+            kube: raw.kube,
+            dcm_id: raw.dcm_id.or(owner_id),
+        }
+    }
 }
 
 fn segment(name: &str) -> String {
@@ -270,7 +323,10 @@ impl KwebClient {
         if !answer.status.is_success() {
             return Err(failure_of(&answer, "GET /vms"));
         }
-        match &answer.json {
+        if let Ok(list) = serde_json::from_slice::<VmList>(&answer.bytes) {
+            return Ok(list.vms.into_iter().map(VmEntry::from).collect());
+        }
+        match &answer.json() {
             Some(Value::Array(items)) => Ok(items.iter().filter_map(VmEntry::from_json).collect()),
             Some(Value::Object(obj)) => match obj.get("vms") {
                 Some(Value::Array(items)) => {
@@ -563,14 +619,9 @@ async fn read_answer(response: reqwest::Response, op: &str) -> Result<Answer, Kw
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/html"));
     let bytes = read_capped(response, op).await?;
     let empty = bytes.iter().all(u8::is_ascii_whitespace);
-    let json = if empty {
-        None
-    } else {
-        serde_json::from_slice(&bytes).ok()
-    };
     Ok(Answer {
         status,
-        json,
+        bytes,
         empty,
         html,
     })
@@ -579,9 +630,9 @@ async fn read_answer(response: reqwest::Response, op: &str) -> Result<Answer, Kw
 fn unusable(answer: &Answer, op: &str, fallback: &'static str) -> KwebError {
     let what = if answer.empty {
         "empty body"
-    } else if answer.json.is_none() && answer.html {
+    } else if answer.json().is_none() && answer.html {
         "HTML page"
-    } else if answer.json.is_none() {
+    } else if answer.json().is_none() {
         "non-JSON body"
     } else {
         fallback
@@ -597,7 +648,7 @@ fn failure_of(answer: &Answer, op: &str) -> KwebError {
     if answer.status == StatusCode::FORBIDDEN {
         return KwebError::ReadOnly { op: op.into() };
     }
-    match &answer.json {
+    match &answer.json() {
         Some(Value::Object(obj)) => {
             let reason = obj
                 .get("reason")
@@ -620,7 +671,7 @@ fn expect_object(answer: Answer, op: &str) -> Result<Map<String, Value>, KwebErr
     if !answer.status.is_success() {
         return Err(failure_of(&answer, op));
     }
-    match answer.json {
+    match answer.json() {
         Some(Value::Object(obj)) => Ok(obj),
         _ => Err(unusable(&answer, op, "not a JSON object")),
     }
@@ -631,7 +682,7 @@ fn classify_mutation(answer: Answer, op: &str) -> Result<Value, KwebError> {
     if answer.status == StatusCode::FORBIDDEN {
         return Err(KwebError::ReadOnly { op: op.into() });
     }
-    let Some(Value::Object(obj)) = &answer.json else {
+    let Some(Value::Object(obj)) = &answer.json() else {
         return Err(unusable(&answer, op, "not a JSON object"));
     };
     let result = obj.get("result").and_then(Value::as_str);
@@ -681,7 +732,7 @@ mod tests {
     fn answer(status: u16, body: &str) -> Answer {
         Answer {
             status: StatusCode::from_u16(status).expect("status"),
-            json: serde_json::from_str(body).ok(),
+            bytes: body.as_bytes().to_vec(),
             empty: body.trim().is_empty(),
             html: body.contains('<'),
         }

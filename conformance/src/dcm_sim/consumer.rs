@@ -1,0 +1,118 @@
+//! The status consumer ([cp-consumer], contract §9): a JetStream stream
+//! `dcm-status` on `dcm.*` (so SPs that publish through JetStream get acks,
+//! EVT-041) and a core subscription on `dcm.>` that records every message,
+//! including ones on wrong subjects, for assertions.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+/// One NATS message the consumer saw.
+#[derive(Debug, Clone)]
+pub struct ReceivedEvent {
+    /// Arrival time.
+    pub at: Instant,
+    /// NATS subject.
+    pub subject: String,
+    /// Raw payload.
+    pub payload: String,
+}
+
+impl ReceivedEvent {
+    /// The payload as JSON, if it parses.
+    #[must_use]
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_str(&self.payload).ok()
+    }
+
+    /// `data.id` of the event, if present.
+    #[must_use]
+    pub fn data_id(&self) -> Option<String> {
+        self.json()?
+            .get("data")?
+            .get("id")?
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    /// `data.status` of the event, if present.
+    #[must_use]
+    pub fn status(&self) -> Option<String> {
+        self.json()?
+            .get("data")?
+            .get("status")?
+            .as_str()
+            .map(str::to_owned)
+    }
+}
+
+/// Every event received, in arrival order.
+#[derive(Debug, Clone, Default)]
+pub struct EventLog {
+    inner: Arc<Mutex<Vec<ReceivedEvent>>>,
+}
+
+impl EventLog {
+    fn lock(&self) -> MutexGuard<'_, Vec<ReceivedEvent>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A copy of every event.
+    #[must_use]
+    pub fn all(&self) -> Vec<ReceivedEvent> {
+        self.lock().clone()
+    }
+
+    /// Events whose `data.id` is `id`, in arrival order.
+    #[must_use]
+    pub fn for_id(&self, id: &str) -> Vec<ReceivedEvent> {
+        self.lock()
+            .iter()
+            .filter(|e| e.data_id().as_deref() == Some(id))
+            .cloned()
+            .collect()
+    }
+
+    /// Records an event (used by the consumer and by tests).
+    pub fn push(&self, event: ReceivedEvent) {
+        self.lock().push(event);
+    }
+}
+
+/// Connects, ensures the stream and starts recording.
+///
+/// # Errors
+/// A readable reason when NATS is unreachable.
+pub async fn start(url: &str, log: EventLog) -> Result<JoinHandle<()>, String> {
+    let client = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let js = async_nats::jetstream::new(client.clone());
+    // The stream is best effort: a server without JetStream still serves core NATS.
+    let _ = js
+        .get_or_create_stream(async_nats::jetstream::stream::Config {
+            name: "dcm-status".into(),
+            subjects: vec!["dcm.*".into()],
+            ..Default::default()
+        })
+        .await;
+    let mut sub = client.subscribe("dcm.>").await.map_err(|e| e.to_string())?;
+    client.flush().await.map_err(|e| e.to_string())?;
+    Ok(tokio::spawn(async move {
+        let _keep = client;
+        while let Some(msg) = sub.next().await {
+            log.push(ReceivedEvent {
+                at: Instant::now(),
+                subject: msg.subject.to_string(),
+                payload: String::from_utf8_lossy(&msg.payload).into_owned(),
+            });
+        }
+    }))
+}

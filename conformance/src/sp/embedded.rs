@@ -1,0 +1,505 @@
+//! The `embedded` and `live-kweb` targets: the reference provider
+//! (`kcli-provider`) started in-process by the suite, on kweb-sim (embedded,
+//! with backend control through `/_sim/`) or on a real kweb (live-kweb:
+//! `--kweb-url`, or the pinned launcher `scripts/kweb-live/start`).
+//!
+//! The suite only *launches* these crates; it never uses their types to judge
+//! answers (design.md). A restart drops the provider and builds it again on
+//! the same state file and port (`@cap:restart`). The provider runs with
+//! short intervals so the whole suite stays fast; they are declared to the
+//! timeout table.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::sp::target::{
+    BackendAction, Capability, LaunchEnv, Launcher, SpUnderTest, TargetIdentity,
+};
+use crate::sp::timeouts::Declared;
+
+const POLL: Duration = Duration::from_millis(200);
+const DEBOUNCE: Duration = Duration::from_millis(100);
+const CLUSTER_CREATE_TIMEOUT: Duration = Duration::from_secs(3);
+const NAME_PREFIX: &str = "dcm-";
+
+/// Where the provider's kweb comes from.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// kweb-sim in-process.
+    Simulator,
+    /// A real kweb at this URL.
+    RealUrl(String),
+    /// A real kweb started with `scripts/kweb-live/start --port PORT`.
+    RealLauncher {
+        /// The launcher script.
+        script: PathBuf,
+        /// Port in the suite's range.
+        port: u16,
+    },
+}
+
+/// Launcher for the embedded and live-kweb targets.
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    /// The backend.
+    pub backend: Backend,
+}
+
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+struct EmbeddedSp {
+    env: LaunchEnv,
+    kweb_url: String,
+    simulated: bool,
+    live_run_dir: Option<String>,
+    state: tempfile::TempDir,
+    addr: SocketAddr,
+    http: reqwest::Client,
+    faults: tokio::sync::Mutex<BTreeMap<&'static str, u64>>,
+    running: tokio::sync::Mutex<Option<Running>>,
+    _sim: Option<JoinHandle<()>>,
+}
+
+fn provider_args(
+    env: &LaunchEnv,
+    kweb: &str,
+    addr: SocketAddr,
+    state: &std::path::Path,
+    probe_timeout: &str,
+) -> Vec<String> {
+    let s = |v: &str| v.to_owned();
+    vec![
+        s("kcli-provider"),
+        s("--kweb-url"),
+        s(kweb),
+        s("--spm-url"),
+        env.dcm_base_url.clone(),
+        s("--listen-address"),
+        addr.to_string(),
+        s("--advertise-url"),
+        format!("http://{addr}"),
+        s("--nats-url"),
+        env.nats_url.clone(),
+        s("--state-store-path"),
+        state.join("state.db").display().to_string(),
+        s("--poll-interval"),
+        s("200ms"),
+        s("--debounce-window"),
+        s("100ms"),
+        s("--health-probe-interval"),
+        s("100ms"),
+        s("--health-probe-timeout"),
+        s(probe_timeout),
+        s("--create-sync-timeout"),
+        s("2s"),
+        s("--request-timeout"),
+        s("5s"),
+        s("--shutdown-timeout"),
+        s("2s"),
+        s("--cluster-create-timeout"),
+        s("3s"),
+        s("--create-grace-period"),
+        s("1s"),
+        s("--resync-interval"),
+        s("2s"),
+        s("--reregister-interval"),
+        s("3s"),
+        s("--registration-timeout"),
+        s("2s"),
+        s("--kweb-rate-limit"),
+        s("0"),
+        s("--default-profile"),
+        s("small"),
+        s("--deregister-on-shutdown"),
+        s("true"),
+        s("--log-level"),
+        s("error"),
+    ]
+}
+
+impl EmbeddedSp {
+    async fn start(&self) -> anyhow::Result<Running> {
+        // kweb serves one request at a time: on a real kweb the health probe
+        // needs the contract's default budget.
+        let probe_timeout = if self.simulated { "1s" } else { "3s" };
+        let args = provider_args(
+            &self.env,
+            &self.kweb_url,
+            self.addr,
+            self.state.path(),
+            probe_timeout,
+        );
+        let config = <kcli_provider::Config as clap::Parser>::try_parse_from(&args)
+            .context("kcli-provider settings")?;
+        let app = kcli_provider::Application::build(config)
+            .await
+            .map_err(|e| anyhow::anyhow!("kcli-provider: {e}"))?;
+        let (stop, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = app
+                .run_until(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Running { stop, task })
+    }
+
+    async fn stop(&self) {
+        if let Some(run) = self.running.lock().await.take() {
+            let _ = run.stop.send(());
+            let _ = tokio::time::timeout(Duration::from_secs(10), run.task).await;
+        }
+    }
+
+    async fn sim(&self, method: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+        anyhow::ensure!(
+            self.simulated,
+            "backend control needs kweb-sim (the embedded target)"
+        );
+        let url = format!("{}/_sim/{path}", self.kweb_url);
+        let m = reqwest::Method::from_bytes(method.as_bytes())?;
+        let resp = self
+            .http
+            .request(m, &url)
+            .json(&body)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        anyhow::ensure!(
+            status.is_success(),
+            "{method} {url} answered {status}: {text}"
+        );
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn add_fault(&self, key: &'static str, rule: Value) -> anyhow::Result<()> {
+        self.remove_fault(key).await?;
+        let answer = self.sim("POST", "faults", rule).await?;
+        let id = answer["id"]
+            .as_u64()
+            .or_else(|| answer["rule"]["id"].as_u64())
+            .unwrap_or(0);
+        self.faults.lock().await.insert(key, id);
+        Ok(())
+    }
+
+    async fn remove_fault(&self, key: &'static str) -> anyhow::Result<()> {
+        if let Some(id) = self.faults.lock().await.remove(key) {
+            self.sim("DELETE", &format!("faults/{id}"), json!({}))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Backend name per KCLI-003 for a spec without `metadata.name`.
+    fn name_of(id: &str) -> anyhow::Result<String> {
+        let mut base = String::new();
+        for c in id.to_ascii_lowercase().chars() {
+            let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            };
+            if !(c == '-' && base.ends_with('-')) {
+                base.push(c);
+            }
+        }
+        let name = format!("{NAME_PREFIX}{}", base.trim_matches('-'));
+        anyhow::ensure!(
+            name.len() <= 50,
+            "backend name of {id} would be truncated (KCLI-003); not derived here"
+        );
+        Ok(name)
+    }
+
+    fn kweb_collection(service_type: &str) -> &'static str {
+        if service_type == "cluster" {
+            "kubes"
+        } else {
+            "vms"
+        }
+    }
+}
+
+impl SpUnderTest for EmbeddedSp {
+    fn identity(&self) -> TargetIdentity {
+        TargetIdentity {
+            kind: if self.simulated {
+                "embedded".into()
+            } else {
+                "live-kweb".into()
+            },
+            product: "kcli-provider".into(),
+            version: format!("workspace {}", env!("CARGO_PKG_VERSION")),
+            services: BTreeMap::new(),
+        }
+    }
+
+    fn capabilities(&self) -> BTreeSet<Capability> {
+        let mut caps: BTreeSet<Capability> =
+            [Capability::Restart, Capability::Ref, Capability::Clusters]
+                .into_iter()
+                .collect();
+        if self.simulated {
+            caps.insert(Capability::BackendControl);
+        }
+        caps
+    }
+
+    fn service_types(&self) -> Vec<String> {
+        vec!["cluster".into(), "vm".into()]
+    }
+
+    fn declared(&self) -> Declared {
+        Declared {
+            poll: POLL,
+            debounce: DEBOUNCE,
+            cluster_create_timeout: CLUSTER_CREATE_TIMEOUT,
+        }
+    }
+
+    fn timeout_overrides(&self) -> Vec<(String, String)> {
+        // The provider runs with REQUEST_TIMEOUT=5s and a 200 ms poll.
+        [
+            ("create_response", "6s"),
+            ("http_response", "6s"),
+            ("redelivery_after_nats_recovery", "15s"),
+            ("poll_step", "100ms"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    }
+
+    fn backend(&self, action: BackendAction) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            match action {
+                BackendAction::Down => self
+                    .sim("POST", "backend", json!({"reachable": false}))
+                    .await
+                    .map(drop),
+                BackendAction::Up => self
+                    .sim("POST", "backend", json!({"reachable": true}))
+                    .await
+                    .map(drop),
+                // Latency, not a transport hang: kweb-sim drops a hung connection
+                // after `hang_seconds`, which is a failure rather than a slow backend.
+                BackendAction::Hang(d) => {
+                    let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+                    self.sim("POST", "effects", json!({"latency_ms": ms}))
+                        .await
+                        .map(drop)
+                }
+                BackendAction::Release => self
+                    .sim("POST", "effects", json!({"latency_ms": 0}))
+                    .await
+                    .map(drop),
+                BackendAction::RejectCreates => {
+                    let rule = json!({"method": "POST", "path": "/vms*", "response": {"shape": "E1", "reason": "Image cst-missing not found"}});
+                    self.add_fault("reject-creates", rule).await
+                }
+                BackendAction::AcceptCreates => self.remove_fault("reject-creates").await,
+                BackendAction::FailDeletes => {
+                    let rule = json!({"method": "DELETE", "path": "/vms/*", "response": {"shape": "E3", "status": 500}});
+                    self.add_fault("fail-deletes", rule).await
+                }
+                BackendAction::AcceptDeletes => self.remove_fault("fail-deletes").await,
+                BackendAction::Remove { service_type, id } => {
+                    let name = Self::name_of(&id)?;
+                    let url = format!(
+                        "{}/{}/{name}",
+                        self.kweb_url,
+                        Self::kweb_collection(&service_type)
+                    );
+                    let resp = self
+                        .http
+                        .delete(&url)
+                        .timeout(Duration::from_secs(10))
+                        .send()
+                        .await?;
+                    anyhow::ensure!(
+                        resp.status().is_success(),
+                        "kweb DELETE {url} answered {}",
+                        resp.status()
+                    );
+                    Ok(())
+                }
+                BackendAction::SetRawState {
+                    service_type,
+                    id,
+                    state,
+                } => {
+                    let name = Self::name_of(&id)?;
+                    if service_type == "cluster" {
+                        // With the `testdriver` transition set a generic cluster never
+                        // gets past kweb's build thread: it is already stuck.
+                        anyhow::ensure!(
+                            state == "stuck",
+                            "clusters only support the `stuck` state here"
+                        );
+                        return Ok(());
+                    }
+                    let body = json!({"vms": [{"name": name, "status": state, "plan": "kvirt", "profile": "small"}]});
+                    self.sim("POST", "populate", body).await.map(drop)
+                }
+                BackendAction::RemoveOrphan { service_type, name } => {
+                    let url = format!(
+                        "{}/{}/{NAME_PREFIX}{name}",
+                        self.kweb_url,
+                        Self::kweb_collection(&service_type)
+                    );
+                    self.http
+                        .delete(&url)
+                        .timeout(Duration::from_secs(10))
+                        .send()
+                        .await?;
+                    Ok(())
+                }
+                BackendAction::InjectOrphan { name, .. } => {
+                    let body = json!({"vms": [{"name": format!("{NAME_PREFIX}{name}"), "status": "up", "plan": "kvirt"}]});
+                    self.sim("POST", "populate", body).await.map(drop)
+                }
+            }
+        })
+    }
+
+    fn backend_holds(&self, service_type: &str, id: &str) -> BoxFuture<'_, anyhow::Result<bool>> {
+        let url = Self::name_of(id).map(|n| {
+            format!(
+                "{}/{}/{n}",
+                self.kweb_url,
+                Self::kweb_collection(service_type)
+            )
+        });
+        Box::pin(async move {
+            let url = url?;
+            let resp = self
+                .http
+                .get(&url)
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await?;
+            let status = resp.status();
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            Ok(status.is_success() && body.as_object().is_some_and(|o| !o.is_empty()))
+        })
+    }
+
+    fn facts(&self) -> BTreeMap<String, String> {
+        [(
+            "name_prefix_setting".to_owned(),
+            format!("NAME_PREFIX ({NAME_PREFIX})"),
+        )]
+        .into_iter()
+        .collect()
+    }
+
+    fn restart(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            self.stop().await;
+            let run = self.start().await?;
+            *self.running.lock().await = Some(run);
+            Ok(())
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.stop().await;
+            if let Some(dir) = &self.live_run_dir
+                && let Some(stop) = std::env::current_dir()
+                    .ok()
+                    .map(|d| d.join("scripts/kweb-live/stop"))
+            {
+                let _ = tokio::process::Command::new(stop).arg(dir).status().await;
+            }
+        })
+    }
+}
+
+async fn start_simulator() -> anyhow::Result<(String, JoinHandle<()>)> {
+    let config = kweb_sim::Config {
+        bind: "127.0.0.1:0".parse()?,
+        seed: Some(7),
+        ..kweb_sim::Config::default()
+    };
+    let app = kweb_sim::Application::build(config)
+        .await
+        .context("starting kweb-sim")?;
+    let addr = app.local_addr().context("kweb-sim address")?;
+    let task = tokio::spawn(async move {
+        let _ = app.run_until_stopped().await;
+    });
+    Ok((format!("http://{addr}"), task))
+}
+
+async fn start_real(
+    script: &std::path::Path,
+    port: u16,
+    run_dir: &std::path::Path,
+) -> anyhow::Result<String> {
+    let out = tokio::process::Command::new(script)
+        .args(["--port", &port.to_string(), "--run-dir"])
+        .arg(run_dir)
+        .output()
+        .await
+        .with_context(|| format!("running {}", script.display()))?;
+    anyhow::ensure!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+impl Launcher for Embedded {
+    fn launch(&self, env: LaunchEnv) -> BoxFuture<'static, anyhow::Result<Box<dyn SpUnderTest>>> {
+        let backend = self.backend.clone();
+        Box::pin(async move {
+            let state = tempfile::tempdir().context("provider state dir")?;
+            let (kweb_url, simulated, sim_task, live_run_dir) = match backend {
+                Backend::Simulator => {
+                    let (url, task) = start_simulator().await?;
+                    (url, true, Some(task), None)
+                }
+                Backend::RealUrl(url) => (url.trim_end_matches('/').to_owned(), false, None, None),
+                Backend::RealLauncher { script, port } => {
+                    let dir = state.path().join("kweb-live");
+                    let url = start_real(&script, port, &dir).await?;
+                    (url, false, None, Some(dir.display().to_string()))
+                }
+            };
+            let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+            let sp = EmbeddedSp {
+                env,
+                kweb_url,
+                simulated,
+                live_run_dir,
+                state,
+                addr,
+                http: reqwest::Client::new(),
+                faults: tokio::sync::Mutex::new(BTreeMap::new()),
+                running: tokio::sync::Mutex::new(None),
+                _sim: sim_task,
+            };
+            let run = sp.start().await?;
+            *sp.running.lock().await = Some(run);
+            Ok(Box::new(sp) as Box<dyn SpUnderTest>)
+        })
+    }
+}

@@ -1,0 +1,37 @@
+//! The DCM service-provider conformance suite (issue 4).
+//!
+//! Read in this order:
+//! - [`catalogue`]: the contract's requirement rows as data.
+//! - [`profile`]: contract profiles and status vocabularies.
+//! - [`wire`] and [`schemas`]: the suite's own wire shapes and their JSON
+//!   Schemas; every answer, registration and event is validated with them.
+//! - [`timeouts`]: the single timeout table (§12.3).
+//! - [`http`]: the recording HTTP client (exchange dump + curl line).
+//! - [`nats`]: finding or starting a NATS server.
+//! - [`target`]: what the suite runs against ([`target::Launcher`],
+//!   [`target::SpUnderTest`], capabilities, backend actions).
+//! - [`context`] and [`world`]: run-wide and per-scenario state, the ledger.
+//! - [`checks`]: plain judging functions; `steps` are thin wrappers.
+//! - [`plan`], [`runner`], [`report`]: selecting, running, reporting.
+//! - [`matrix`], [`sweep`]: traceability and leftover removal.
+
+pub mod catalogue;
+pub mod checks;
+pub mod cli;
+pub mod context;
+pub mod embedded;
+pub mod external;
+pub mod http;
+pub mod matrix;
+pub mod nats;
+pub mod plan;
+pub mod profile;
+pub mod report;
+pub mod runner;
+pub mod schemas;
+mod steps;
+pub mod sweep;
+pub mod target;
+pub mod timeouts;
+pub mod wire;
+pub mod world;

@@ -1,0 +1,212 @@
+//! Steps that drive the SP's backend, the SP process and NATS
+//! (`@cap:backend-control`, `@cap:restart`, `@cap:nats-control`).
+
+use std::time::Duration;
+
+use cucumber::{given, then, when};
+
+use crate::sp::target::BackendAction;
+use crate::sp::world::{SpWorld, StepResult};
+
+async fn act(w: &mut SpWorld, action: BackendAction) -> StepResult {
+    w.backend_dirty = true;
+    w.ctx
+        .sp
+        .backend(action)
+        .await
+        .map_err(|e| format!("backend control failed: {e:#}"))
+}
+
+fn current_target(w: &SpWorld) -> Result<(String, String), String> {
+    let cur = w.current()?;
+    Ok((cur.service_type.clone(), cur.id.clone()))
+}
+
+#[given(regex = r"^the backend is down$")]
+async fn given_down(w: &mut SpWorld) -> StepResult {
+    act(w, BackendAction::Down).await
+}
+
+#[when(regex = r"^the backend is down$")]
+async fn when_down(w: &mut SpWorld) -> StepResult {
+    act(w, BackendAction::Down).await
+}
+
+#[when(regex = r"^the backend is brought back up$")]
+async fn when_up(w: &mut SpWorld) -> StepResult {
+    act(w, BackendAction::Up).await
+}
+
+#[then(regex = r"^the backend is brought back up$")]
+async fn then_up(w: &mut SpWorld) -> StepResult {
+    act(w, BackendAction::Up).await
+}
+
+#[given(regex = r"^the backend hangs for (\d+) seconds on every call$")]
+async fn hang(w: &mut SpWorld, secs: u64) -> StepResult {
+    act(w, BackendAction::Hang(Duration::from_secs(secs))).await
+}
+
+#[given(regex = r#"^the backend hangs longer than "([a-z_]+)" on every call$"#)]
+async fn hang_longer(w: &mut SpWorld, key: String) -> StepResult {
+    let d = w.ctx.timeouts.get(&key) + Duration::from_secs(2);
+    act(w, BackendAction::Hang(d)).await
+}
+
+#[then(regex = r"^the backend answers normally again$")]
+async fn release(w: &mut SpWorld) -> StepResult {
+    act(w, BackendAction::Release).await
+}
+
+#[given(regex = r"^the backend refuses creates$")]
+async fn refuse(w: &mut SpWorld) -> StepResult {
+    act(w, BackendAction::RejectCreates).await
+}
+
+#[then(regex = r"^the backend accepts creates again$")]
+async fn accept(w: &mut SpWorld) -> StepResult {
+    act(w, BackendAction::AcceptCreates).await
+}
+
+#[given(regex = r"^the backend fails deletes$")]
+async fn fail_deletes(w: &mut SpWorld) -> StepResult {
+    act(w, BackendAction::FailDeletes).await
+}
+
+#[when(regex = r"^the backend accepts deletes again$")]
+async fn accept_deletes(w: &mut SpWorld) -> StepResult {
+    act(w, BackendAction::AcceptDeletes).await
+}
+
+async fn remove(w: &mut SpWorld) -> StepResult {
+    let (service_type, id) = current_target(w)?;
+    act(w, BackendAction::Remove { service_type, id }).await
+}
+
+#[given(regex = r"^the backend resource of it disappears$")]
+async fn given_remove(w: &mut SpWorld) -> StepResult {
+    remove(w).await
+}
+
+#[when(regex = r"^the backend resource of it disappears$")]
+async fn when_remove(w: &mut SpWorld) -> StepResult {
+    remove(w).await
+}
+
+async fn raw_state(w: &mut SpWorld, state: String) -> StepResult {
+    let (service_type, id) = current_target(w)?;
+    act(
+        w,
+        BackendAction::SetRawState {
+            service_type,
+            id,
+            state,
+        },
+    )
+    .await
+}
+
+#[given(regex = r#"^the backend shows the resource as "([^"]+)"$"#)]
+async fn given_raw_state(w: &mut SpWorld, state: String) -> StepResult {
+    raw_state(w, state).await
+}
+
+#[when(regex = r#"^the backend shows the resource as "([^"]+)"$"#)]
+async fn when_raw_state(w: &mut SpWorld, state: String) -> StepResult {
+    raw_state(w, state).await
+}
+
+#[when(
+    regex = r#"^the backend flaps the resource between "([^"]+)" and "([^"]+)" (\d+) times quickly$"#
+)]
+async fn flap(w: &mut SpWorld, a: String, b: String, n: usize) -> StepResult {
+    let before = w.ctx.dcm.events.for_id(&w.current()?.id).len();
+    w.memory
+        .insert("events_before".into(), serde_json::json!(before));
+    for i in 0..n {
+        raw_state(w, if i % 2 == 0 { a.clone() } else { b.clone() }).await?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    raw_state(w, b).await
+}
+
+#[given(regex = r#"^the backend holds an untracked prefixed VM "([^"]+)"$"#)]
+async fn orphan(w: &mut SpWorld, name: String) -> StepResult {
+    let name = w.expand(&name)?;
+    w.injected.push((w.service.clone(), name.clone()));
+    act(
+        w,
+        BackendAction::InjectOrphan {
+            service_type: w.service.clone(),
+            name,
+        },
+    )
+    .await
+}
+
+#[then(regex = r#"^within "([a-z_]+)" the backend holds nothing for the resource$"#)]
+async fn backend_empty(w: &mut SpWorld, key: String) -> StepResult {
+    let (service_type, id) = current_target(w)?;
+    let ctx = w.ctx.clone();
+    ctx.eventually(&key, || {
+        let ctx = ctx.clone();
+        let (service_type, id) = (service_type.clone(), id.clone());
+        async move {
+            match ctx.sp.backend_holds(&service_type, &id).await {
+                Ok(false) => Ok(()),
+                Ok(true) => Err(format!(
+                    "API-017/API-064: the backend still holds {service_type} {id}"
+                )),
+                Err(e) => Err(format!("backend inspection failed: {e:#}")),
+            }
+        }
+    })
+    .await
+}
+
+async fn restart(w: &mut SpWorld) -> StepResult {
+    let mark = w.ctx.dcm.registry.attempts().len();
+    w.memory
+        .insert("restart_mark".into(), serde_json::json!(mark));
+    w.ctx
+        .sp
+        .restart()
+        .await
+        .map_err(|e| format!("restarting the SP failed: {e:#}"))
+}
+
+#[when(regex = r"^the SP is restarted$")]
+async fn when_restart(w: &mut SpWorld) -> StepResult {
+    restart(w).await
+}
+
+#[when(regex = r"^I wait for one poll interval$")]
+async fn wait_poll(w: &mut SpWorld) -> StepResult {
+    tokio::time::sleep(w.ctx.sp.declared().poll + Duration::from_millis(200)).await;
+    Ok(())
+}
+
+#[when(regex = r"^I wait (\d+) milliseconds$")]
+async fn wait_ms(_w: &mut SpWorld, ms: u64) -> StepResult {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    Ok(())
+}
+
+#[when(regex = r"^NATS is stopped$")]
+async fn nats_stop(w: &mut SpWorld) -> StepResult {
+    w.ctx.nats.lock().await.stop();
+    Ok(())
+}
+
+#[when(regex = r"^NATS is started again$")]
+async fn nats_start(w: &mut SpWorld) -> StepResult {
+    w.ctx.nats.lock().await.restart().await
+}
+
+#[then(regex = r"^the target declares a configurable name prefix$")]
+async fn prefix_fact(w: &mut SpWorld) -> StepResult {
+    match w.ctx.sp.facts().get("name_prefix_setting") {
+        Some(setting) if !setting.is_empty() => Ok(()),
+        _ => Err("ORP-010: the target declares no name-prefix setting".into()),
+    }
+}

@@ -1,0 +1,207 @@
+//! The fixture SP's backend: an in-memory stand-in the suite drives through
+//! `BackendAction`s. It outlives SP restarts, like a real backend.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+/// One backend object.
+#[derive(Debug, Clone)]
+pub(crate) struct Object {
+    /// `vm` or `cluster`.
+    pub(crate) kind: String,
+    /// Raw backend state (`pending`, `up`, `down`, `crashed`, `nostate`, `progressing`, `ready`, `stuck`).
+    pub(crate) state: String,
+    /// Polls seen since creation (drives the pending → up progression).
+    pub(crate) age_polls: u32,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    up: bool,
+    reject_creates: bool,
+    fail_deletes: bool,
+    objects: BTreeMap<String, Object>,
+    creates: u32,
+}
+
+/// Shared backend handle.
+#[derive(Debug, Clone)]
+pub(crate) struct Backend {
+    inner: Arc<Mutex<Inner>>,
+    hang_tx: Arc<watch::Sender<Option<Duration>>>,
+}
+
+/// A backend call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BackendError {
+    /// Connection refused.
+    Down,
+    /// Refused the request.
+    Refused(String),
+    /// The call did not finish in time.
+    Timeout,
+}
+
+impl Default for Backend {
+    fn default() -> Self {
+        let (tx, _rx) = watch::channel(None);
+        Self {
+            inner: Arc::new(Mutex::new(Inner {
+                up: true,
+                ..Inner::default()
+            })),
+            hang_tx: Arc::new(tx),
+        }
+    }
+}
+
+impl Backend {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits out a configured hang; a release ends the wait early.
+    async fn delay(&self) {
+        let mut rx = self.hang_tx.subscribe();
+        let Some(d) = *rx.borrow_and_update() else {
+            return;
+        };
+        let _ = tokio::time::timeout(d, async {
+            while rx.changed().await.is_ok() {
+                if rx.borrow().is_none() {
+                    return;
+                }
+            }
+        })
+        .await;
+    }
+
+    /// Sets or clears the hang.
+    pub(crate) fn set_hang(&self, d: Option<Duration>) {
+        self.hang_tx.send_replace(d);
+    }
+
+    /// Reachability.
+    pub(crate) fn set_up(&self, up: bool) {
+        self.lock().up = up;
+    }
+
+    /// Creates refused.
+    pub(crate) fn set_reject_creates(&self, v: bool) {
+        self.lock().reject_creates = v;
+    }
+
+    /// Deletes fail.
+    pub(crate) fn set_fail_deletes(&self, v: bool) {
+        self.lock().fail_deletes = v;
+    }
+
+    /// Health probe: `Ok` when reachable and not hung.
+    pub(crate) async fn probe(&self) -> Result<(), BackendError> {
+        if self.hang_tx.borrow().is_some() {
+            return Err(BackendError::Timeout);
+        }
+        if self.lock().up {
+            Ok(())
+        } else {
+            Err(BackendError::Down)
+        }
+    }
+
+    /// Creates `name`.
+    pub(crate) async fn create(&self, name: &str, kind: &str) -> Result<(), BackendError> {
+        self.delay().await;
+        let mut b = self.lock();
+        if !b.up {
+            return Err(BackendError::Down);
+        }
+        if b.reject_creates {
+            return Err(BackendError::Refused("backend refused the create".into()));
+        }
+        if b.objects.contains_key(name) {
+            return Err(BackendError::Refused(format!("{name} already exists")));
+        }
+        let state = if kind == "vm" {
+            "pending"
+        } else {
+            "progressing"
+        };
+        b.objects.insert(
+            name.into(),
+            Object {
+                kind: kind.into(),
+                state: state.into(),
+                age_polls: 0,
+            },
+        );
+        b.creates += 1;
+        Ok(())
+    }
+
+    /// Deletes `name`; `Ok(false)` when it was already gone.
+    pub(crate) async fn delete(&self, name: &str) -> Result<bool, BackendError> {
+        self.delay().await;
+        let mut b = self.lock();
+        if !b.up {
+            return Err(BackendError::Down);
+        }
+        if b.fail_deletes {
+            return Err(BackendError::Refused("backend failed the delete".into()));
+        }
+        Ok(b.objects.remove(name).is_some())
+    }
+
+    /// Lists every object, advancing the built-in progressions by one poll.
+    pub(crate) async fn list(&self) -> Result<BTreeMap<String, Object>, BackendError> {
+        if self.hang_tx.borrow().is_some() {
+            return Err(BackendError::Timeout);
+        }
+        let mut b = self.lock();
+        if !b.up {
+            return Err(BackendError::Down);
+        }
+        for o in b.objects.values_mut() {
+            o.age_polls += 1;
+            match (o.kind.as_str(), o.state.as_str()) {
+                ("vm", "pending") if o.age_polls >= 2 => o.state = "up".into(),
+                ("cluster", "progressing") if o.age_polls >= 3 => o.state = "ready".into(),
+                _ => {}
+            }
+        }
+        Ok(b.objects.clone())
+    }
+
+    /// Whether `name` exists.
+    pub(crate) fn holds(&self, name: &str) -> bool {
+        self.lock().objects.contains_key(name)
+    }
+
+    /// Out-of-band removal.
+    pub(crate) fn remove(&self, name: &str) {
+        self.lock().objects.remove(name);
+    }
+
+    /// Out-of-band state change.
+    pub(crate) fn set_state(&self, name: &str, state: &str) {
+        if let Some(o) = self.lock().objects.get_mut(name) {
+            o.state = state.into();
+        }
+    }
+
+    /// Out-of-band object (an orphan).
+    pub(crate) fn inject(&self, name: &str, kind: &str) {
+        self.lock().objects.insert(
+            name.into(),
+            Object {
+                kind: kind.into(),
+                state: "up".into(),
+                age_polls: 10,
+            },
+        );
+    }
+}

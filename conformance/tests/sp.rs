@@ -1,0 +1,79 @@
+//! The control: the SP suite against the conformant fixture SP passes the
+//! `dcm-v1alpha1` profile with no failure and no warning.
+//!
+//! Runs under plain `cargo test` (harness = false); prints
+//! `sp: N passed, N failed, N skipped` and exits non-zero on failure.
+
+mod fixture_sp;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use dcm_conformance::sp::profile::Profile;
+use dcm_conformance::sp::report;
+use dcm_conformance::sp::runner::{CucumberCli, RunOptions, run};
+use fixture_sp::FixtureLauncher;
+
+fn options(profile: Profile, report_dir: PathBuf) -> RunOptions {
+    RunOptions {
+        profile,
+        features: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../features/sp")),
+        cucumber: CucumberCli::default(),
+        supported_features: None,
+        exempt_features: Vec::new(),
+        timeouts_file: None,
+        timeout_overrides: vec![("poll_step".into(), "100ms".into())],
+        nats_url: None,
+        report_dir,
+        health_interval: Duration::from_millis(200),
+        progress: false,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        println!("sp: test");
+        return;
+    }
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("sp: cannot create a temp dir: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut failed = 0;
+    let (mut passed_total, mut skipped_total) = (0, 0);
+    for profile in [Profile::V1alpha1, Profile::Agent] {
+        let launcher = FixtureLauncher {
+            defects: Vec::new(),
+            clusters: true,
+        };
+        let summary = match run(options(profile, dir.path().join(profile.name())), &launcher).await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("sp: the run against the conformant fixture could not start: {e:#}");
+                std::process::exit(2);
+            }
+        };
+        print!("{}", report::terminal(&summary.report, &summary.results));
+        let r = &summary.report;
+        if r.failed + r.warnings + r.not_implemented > 0
+            || !r.leftovers.is_empty()
+            || !r.claimable
+            || r.result != "success"
+        {
+            eprintln!(
+                "sp: the conformant fixture must pass {profile} cleanly: result {}, {} failed, {} warnings, {} not implemented, leftovers {:?}, claimable {}",
+                r.result, r.failed, r.warnings, r.not_implemented, r.leftovers, r.claimable
+            );
+            failed += 1;
+        }
+        passed_total += r.passed;
+        skipped_total += r.not_applicable + r.skipped;
+    }
+    println!("sp: {passed_total} passed, {failed} failed, {skipped_total} skipped");
+    std::process::exit(i32::from(failed > 0));
+}

@@ -1,0 +1,250 @@
+//! The suite can fail: each deliberately non-conformant fixture SP must be
+//! reported with exactly the expected failed scenarios (issue 4, item 9).
+//!
+//! Each case runs the feature files of the areas its defect touches (copied
+//! into a temp dir) against the fixture with that one defect, and compares
+//! the set of failed scenarios with the expected set. Prints
+//! `sp_fixtures: N passed, N failed, N skipped`; exits non-zero on mismatch.
+
+mod fixture_sp;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dcm_conformance::sp::context::Outcome;
+use dcm_conformance::sp::profile::Profile;
+use dcm_conformance::sp::report::{self, Severity};
+use dcm_conformance::sp::runner::{CucumberCli, RunOptions, run};
+use fixture_sp::{Defect, FixtureLauncher};
+
+struct Case {
+    defect: Defect,
+    profile: Profile,
+    features: &'static [&'static str],
+    /// `feature: scenario` entries that must fail (MUST grade unless listed in `warnings`).
+    failures: &'static [&'static str],
+    /// `feature: scenario` entries that must be reported as warnings (SHOULD).
+    warnings: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        defect: Defect::PlainText400,
+        profile: Profile::V1alpha1,
+        features: &["validation", "pagination", "problem_details"],
+        failures: &[
+            "pagination: A bad max_page_size is a 400 invalid-argument",
+            "pagination: A tampered page token is a 400 invalid-argument",
+            "problem_details: Errors from every layer are problem+json with a consistent status",
+            "problem_details: Problem details leak no internals",
+            "validation: A body that is not JSON is a 400",
+            "validation: A missing or non-object spec is a 400",
+            "validation: A missing or wrong service_type is a 400",
+            "validation: A non-JSON content type is refused without side effects",
+            "validation: Body size is checked before JSON syntax, schema before idempotency",
+            "validation: Cluster values that break the schema are a 400",
+            "validation: Invalid or reserved ids are a 400",
+            "validation: Values that break the service-type schema are a 400",
+        ],
+        warnings: &[
+            "problem_details: The title of a problem type does not vary",
+            "problem_details: Validation problems list the offending fields",
+            "validation: Zero sizes and a storage without exactly one boot disk are a 400",
+        ],
+    },
+    Case {
+        defect: Defect::Health503WhenDown,
+        profile: Profile::V1alpha1,
+        features: &["health", "registration"],
+        failures: &[
+            "health: A hung backend does not slow health down",
+            "health: Backend trouble is unhealthy with HTTP 200, never a 503",
+            "registration: The SP starts, serves and registers with its backend down",
+        ],
+        // HLT-006 is a MAY: reported as not implemented, not as a failure.
+        warnings: &["health: An unhealthy body may explain itself without leaking"],
+    },
+    Case {
+        defect: Defect::ErrorInsteadOfFailed,
+        profile: Profile::V1alpha1,
+        features: &["events", "status_vocabulary", "cluster_lifecycle"],
+        failures: &[
+            "cluster_lifecycle: A cluster that never becomes ACTIVE turns FAILED after the create timeout",
+            "events: A status change in the backend is published, FAILED without delay",
+        ],
+        warnings: &[],
+    },
+    Case {
+        defect: Defect::ErrorInsteadOfFailed,
+        profile: Profile::Legacy,
+        features: &["status_vocabulary"],
+        failures: &[],
+        warnings: &[],
+    },
+    Case {
+        defect: Defect::RandomRegistrationId,
+        profile: Profile::V1alpha1,
+        features: &["registration"],
+        // The fixture deregisters on graceful stop, so the registry never
+        // answers 409; only the id comparison across a restart catches it.
+        failures: &["registration: The same name is registered with the same id after a restart"],
+        warnings: &[],
+    },
+    Case {
+        defect: Defect::NoDeletedEvent,
+        profile: Profile::V1alpha1,
+        features: &["events", "cluster_lifecycle"],
+        failures: &[
+            "cluster_lifecycle: A cluster delete answers 204 and publishes DELETED",
+            "events: A resource that disappears from the backend is DELETED",
+            "events: DELETED is published after a delete",
+            "events: Each status change has a fresh event id",
+            "events: Nothing follows DELETED and the last event matches GET",
+        ],
+        warnings: &["events: Events published while NATS is down are delivered after recovery"],
+    },
+    Case {
+        defect: Defect::ConflictOnReplay,
+        profile: Profile::V1alpha1,
+        features: &["idempotency"],
+        failures: &[
+            "idempotency: A replay with a JSON-equal spec answers 2xx with the stored resource",
+        ],
+        warnings: &[],
+    },
+];
+
+fn subset(dir: &Path, features: &[&str]) -> std::io::Result<PathBuf> {
+    let src = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../features/sp"));
+    let out = dir.join("features");
+    std::fs::create_dir_all(&out)?;
+    for f in features {
+        let name = format!("{f}.feature");
+        std::fs::copy(src.join(&name), out.join(&name))?;
+    }
+    Ok(out)
+}
+
+fn options(profile: Profile, features: PathBuf, report_dir: PathBuf) -> RunOptions {
+    let overrides = [
+        ("poll_step", "100ms"),
+        ("deleted_event_after_delete", "3s"),
+        ("deleted_event_after_disappearance", "3s"),
+        ("status_change_event", "3s"),
+        ("first_status_event", "3s"),
+        ("registration_first_attempt", "5s"),
+        ("registration_retry_gap", "8s"),
+        ("reregistration", "10s"),
+        ("redelivery_after_nats_recovery", "5s"),
+        ("delete_complete", "10s"),
+        ("scenario_cleanup", "10s"),
+    ];
+    RunOptions {
+        profile,
+        features,
+        cucumber: CucumberCli::default(),
+        supported_features: None,
+        exempt_features: Vec::new(),
+        timeouts_file: None,
+        timeout_overrides: overrides
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        nats_url: None,
+        report_dir,
+        health_interval: Duration::from_millis(200),
+        progress: false,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        println!("sp_fixtures: test");
+        return;
+    }
+    let (mut passed, mut failed) = (0, 0);
+    for case in CASES {
+        let label = format!("{:?} under {}", case.defect, case.profile);
+        let outcome = check(case).await;
+        match outcome {
+            Ok(()) => {
+                println!("sp_fixtures: {label}: reported exactly as expected");
+                passed += 1;
+            }
+            Err(e) => {
+                eprintln!("sp_fixtures: {label}: {e}");
+                failed += 1;
+            }
+        }
+    }
+    println!("sp_fixtures: {passed} passed, {failed} failed, 0 skipped");
+    std::process::exit(i32::from(failed > 0));
+}
+
+async fn check(case: &Case) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let features =
+        subset(dir.path(), case.features).map_err(|e| format!("copying features: {e}"))?;
+    let launcher = FixtureLauncher {
+        defects: vec![case.defect],
+        clusters: true,
+    };
+    let summary = run(
+        options(case.profile, features, dir.path().join("report")),
+        &launcher,
+    )
+    .await
+    .map_err(|e| format!("the run could not start: {e:#}"))?;
+    let mut fails = BTreeSet::new();
+    let mut warns = BTreeSet::new();
+    for r in summary
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Failed)
+    {
+        let key = format!("{}: {}", r.feature, r.scenario);
+        match report::severity(r, false) {
+            Severity::Must => fails.insert(key),
+            _ => warns.insert(key),
+        };
+    }
+    let want_fails: BTreeSet<String> = case.failures.iter().map(|s| (*s).to_owned()).collect();
+    let want_warns: BTreeSet<String> = case.warnings.iter().map(|s| (*s).to_owned()).collect();
+    if fails == want_fails && warns == want_warns {
+        if want_fails.is_empty() == summary.must_failed() {
+            return Err(format!(
+                "exit status disagrees: must_failed = {}",
+                summary.must_failed()
+            ));
+        }
+        return Ok(());
+    }
+    let mut msg = String::new();
+    for f in fails.difference(&want_fails) {
+        msg.push_str(&format!("\n  unexpected failure: {f}"));
+    }
+    for f in want_fails.difference(&fails) {
+        msg.push_str(&format!("\n  expected failure not reported: {f}"));
+    }
+    for f in warns.difference(&want_warns) {
+        msg.push_str(&format!("\n  unexpected warning: {f}"));
+    }
+    for f in want_warns.difference(&warns) {
+        msg.push_str(&format!("\n  expected warning not reported: {f}"));
+    }
+    for r in summary
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Failed)
+    {
+        msg.push_str(&format!(
+            "\n  [{}: {}] {}",
+            r.feature,
+            r.scenario,
+            r.reason.clone().unwrap_or_default()
+        ));
+    }
+    Err(msg)
+}
