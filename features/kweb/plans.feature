@@ -30,7 +30,7 @@ Feature: Plans
     When I send "POST /plans" with JSON '{"name": "", "url": "${FIXTURES}/kweb-configs/myplan.yml"}'
     And afterwards I send "DELETE /vms/pvm2"
     And afterwards I send "DELETE /vms/pvm1"
-    Then the body matches "{"result": "success", "plan": "{{[a-z]+-[a-z]+}}", "newvms": ["pvm1", "pvm2"], "existingvms": [], "failedvms": [], "assets": []}"
+    Then the body matches "{"result": "success", "plan": "{{[a-z0-9]+-[a-z0-9]+}}", "newvms": ["pvm1", "pvm2"], "existingvms": [], "failedvms": [], "assets": []}"
 
   @ref-6.13 @obs @promoted
   Scenario: VMs that already exist are reported, not recreated

@@ -80,7 +80,7 @@ Feature: VMs: create, list, inspect, update, power, delete
     When I send "POST /vms" with JSON '{"name": "", "profile": "kvirt", "disks": [1]}'
     And afterwards I send "DELETE /plans/kvirt"
     Then the status is 200
-    And the body matches "{"result": "success", "vm": "{{[a-z]+-[a-z]+}}"}"
+    And the body matches "{"result": "success", "vm": "{{[a-z0-9]+-[a-z0-9]+}}"}"
 
   @ref-6.3 @obs
   Scenario: a null profile falls back to kvirt

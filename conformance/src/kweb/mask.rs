@@ -55,7 +55,7 @@ pub fn is_ui_page(request: &Request, expected: &Response) -> bool {
 }
 
 static RANDOM_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#""(?:vm|plan)": "([a-z]+-[a-z]+)""#).expect("valid regex"));
+    LazyLock::new(|| Regex::new(r#""(?:vm|plan)": "([a-z0-9]+-[a-z0-9]+)""#).expect("valid regex"));
 
 /// The VM or plan name kweb drew at random, when the request asked for one
 /// with `"name": ""` (`kweb-reference.md` §6.3, §6.13).
