@@ -9,6 +9,8 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::Notify;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -89,6 +91,9 @@ pub struct App {
     pub kubeconfigs: Mutex<HashMap<String, (String, Instant)>>,
     /// Current orphans (ORP-003).
     pub orphans: RwLock<Vec<Orphan>>,
+    /// Backend calls that outlive their request (background creates,
+    /// deletes, KCLI-005 updates); shutdown drains them.
+    pub background: Background,
     /// Ids whose create is running in this process (API-034, API-064).
     pub creating: Mutex<std::collections::HashSet<String>>,
     /// Process start, for `uptime` (HLT-004).
@@ -96,6 +101,49 @@ pub struct App {
     /// Set at (re)connect and resync: the relay checks for a JetStream
     /// stream again (EVT-041).
     pub recheck_streams: AtomicBool,
+}
+
+/// Background backend work that outlives the request that started it.
+///
+/// Every such task holds the [`App`] and so the redb file: shutdown waits for
+/// them until `SHUTDOWN_TIMEOUT` and cancels the rest, so the store is closed
+/// when [`crate::Application::run_until`] returns (TMO-007). A cancelled
+/// create is reconciled from its intent at the next start, like a crash
+/// (API-017).
+#[derive(Debug, Default)]
+pub struct Background {
+    tracker: TaskTracker,
+    cancel: CancellationToken,
+}
+
+impl Background {
+    /// Runs `work` in the background until it ends or shutdown cancels it.
+    pub fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+        let cancel = self.cancel.clone();
+        self.tracker.spawn(async move {
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = work => {}
+            }
+        });
+    }
+
+    /// Stops taking new work, waits for the running tasks until `deadline`,
+    /// then cancels those still running and waits for them to end.
+    pub async fn drain(&self, deadline: Instant) {
+        self.tracker.close();
+        if tokio::time::timeout_at(deadline, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                tasks = self.tracker.len(),
+                "background backend calls cancelled at SHUTDOWN_TIMEOUT; intents are reconciled at the next start"
+            );
+            self.cancel.cancel();
+            self.tracker.wait().await;
+        }
+    }
 }
 
 impl App {

@@ -553,7 +553,7 @@ impl Monitor {
     async fn redelete(&self, record: &Record) {
         let app = Arc::clone(&self.app);
         let record = record.clone();
-        tokio::spawn(async move {
+        self.app.background.spawn(async move {
             let result = match record.kind {
                 Kind::Vm => app.kweb.delete_vm(&record.name, None).await.map(drop),
                 Kind::Cluster => app.kweb.delete_kube(&record.name, None).await,

@@ -229,7 +229,7 @@ pub async fn create(
     let (tx, rx) = oneshot::channel();
     let task_app = Arc::clone(app);
     let task_record = record.clone();
-    tokio::spawn(async move {
+    app.background.spawn(async move {
         let result = match kind {
             Kind::Vm => task_app.kweb.create_vm(&body, None).await,
             Kind::Cluster => task_app.kweb.create_kube(&body, None).await,
@@ -264,9 +264,10 @@ pub async fn create(
             // finished in the background like any later one.
             rx.close();
             if let Ok(result) = rx.try_recv() {
-                let app = Arc::clone(app);
+                let task_app = Arc::clone(app);
                 let record = record.clone();
-                tokio::spawn(async move { finish_background(&app, &record, result).await });
+                app.background
+                    .spawn(async move { finish_background(&task_app, &record, result).await });
             }
             Ok(Created::New(Resource::from_record(&record)))
         }
@@ -310,19 +311,23 @@ async fn commit_created(app: &Arc<App>, record: &Record) -> Result<Record, ApiEr
     let updated = updated.unwrap_or_else(|| record.clone());
     if record.kind == Kind::Vm && updated.status != "DELETING" {
         // KCLI-005, off the answer's path; `owner` already carries the id.
-        let app = Arc::clone(app);
+        let task_app = Arc::clone(app);
         let (id, name) = (record.id.clone(), record.name.clone());
-        tokio::spawn(async move {
+        app.background.spawn(async move {
             let body = serde_json::json!({"dcm_id": id});
-            if let Err(err) = app.kweb.update_vm(&name, &body).await {
+            if let Err(err) = task_app.kweb.update_vm(&name, &body).await {
                 tracing::warn!(%id, %name, error = %err, "could not record dcm_id on the VM");
             }
         });
     }
     if updated.status == "DELETING" {
-        let app = Arc::clone(app);
+        let task_app = Arc::clone(app);
         let record = updated.clone();
-        tokio::spawn(async move { finish_delete(&app, &record, None).await });
+        app.background.spawn(async move {
+            if let Err(err) = finish_delete(&task_app, &record, None).await {
+                tracing::warn!(id = %record.id, error = ?err, "delete after create failed; the monitor retries it");
+            }
+        });
     }
     Ok(updated)
 }

@@ -114,6 +114,7 @@ impl Application {
             outbox_notify: Notify::new(),
             kubeconfigs: Mutex::new(HashMap::new()),
             orphans: RwLock::new(Vec::new()),
+            background: crate::app::Background::default(),
             creating: Mutex::new(std::collections::HashSet::new()),
             started: Instant::now(),
             recheck_streams: AtomicBool::new(true),
@@ -230,6 +231,7 @@ impl Application {
         for task in tasks {
             let _ = task.await;
         }
+        app.background.drain(deadline).await;
         drop(app);
         match served {
             Some(Ok(Err(err))) => Err(RunError::Serve(err)),

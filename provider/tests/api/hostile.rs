@@ -155,6 +155,31 @@ async fn api014_slow_create_answers_201_provisioning_and_finishes_in_background(
 }
 
 #[tokio::test]
+async fn tmo007_shutdown_cancels_a_hanging_background_create_and_releases_the_store() {
+    // The create outlives CREATE_SYNC_TIMEOUT (2s) and SHUTDOWN_TIMEOUT (2s).
+    let hanging = ResponseTemplate::new(200)
+        .set_body_json(json!({"result": "success", "vm": "dcm-hang"}))
+        .set_delay(Duration::from_secs(60));
+    let (server, app) = post_vms_answer(hanging).await;
+    let response = app.create("vms", "hang", vm_spec("hang")).await;
+    assert_eq!(response.status(), 201);
+    let dir = app.stop().await;
+    // run_until has returned: the redb file must be free for the next start.
+    let restarted = spawn_with(Options {
+        kweb_url: Some(server.uri()),
+        state_dir: Some(dir),
+        ..Options::default()
+    })
+    .await;
+    let got = restarted.get("/api/v1alpha1/vms/hang").await;
+    assert_eq!(
+        got.status(),
+        200,
+        "the acknowledged create survives the restart"
+    );
+}
+
+#[tokio::test]
 async fn api063_kcli063_delete_with_html_500_and_empty_get_is_204() {
     let server = kweb().await;
     Mock::given(method("POST"))
