@@ -180,10 +180,14 @@ impl Application {
         let started_shutdown = Arc::new(Notify::new());
         let signal = Arc::clone(&started_shutdown);
         let health = Arc::clone(&app.health);
+        let lame_duck = lame_duck(shutdown_timeout);
         let graceful = async move {
             shutdown.await;
             health.shutting_down();
             signal.notify_waiters();
+            // HLT-012: keep accepting for a moment so that pollers read
+            // `unhealthy` instead of a refused connection.
+            tokio::time::sleep(lame_duck).await;
         };
         let router = crate::http::router(Arc::clone(&app));
         let serve = axum::serve(self.listener, router).with_graceful_shutdown(graceful);
@@ -238,4 +242,11 @@ impl Application {
             _ => Ok(()),
         }
     }
+}
+
+/// How long health answers `unhealthy` while connections are still accepted
+/// after shutdown starts (HLT-012): a quarter of `SHUTDOWN_TIMEOUT`, at most
+/// 2 s, so that draining keeps most of the budget (TMO-007).
+fn lame_duck(shutdown_timeout: Duration) -> Duration {
+    (shutdown_timeout / 4).min(Duration::from_secs(2))
 }

@@ -501,6 +501,13 @@ impl TestApp {
         }
     }
 
+    /// Starts graceful shutdown without waiting for it to end.
+    pub(crate) fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     /// Graceful shutdown; waits for the provider to close the store.
     pub(crate) async fn stop(mut self) -> Arc<TempDir> {
         if let Some(tx) = self.shutdown.take() {

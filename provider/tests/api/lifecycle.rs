@@ -611,6 +611,37 @@ async fn reg023_starts_serves_and_registers_with_kweb_down() {
 }
 
 #[tokio::test]
+async fn hlt012_health_is_unhealthy_once_graceful_shutdown_starts() {
+    // SHUTDOWN_TIMEOUT 8s: health stays reachable and unhealthy for 2 s.
+    let mut app = spawn_with(Options {
+        args: vec!["--shutdown-timeout".into(), "8s".into()],
+        ..Options::default()
+    })
+    .await;
+    app.wait_status("/api/v1alpha1/vms/health", "healthy", WAIT)
+        .await;
+    app.begin_shutdown();
+    // Well past the moment the listener would close without the lame-duck
+    // window, well inside that window.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A new connection, as a poller opens one: a refused connection fails.
+    let poller = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    let body: Value = poller
+        .get(app.url("/api/v1alpha1/vms/health"))
+        .send()
+        .await
+        .expect("HLT-012: health still answers after shutdown starts")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["status"], "unhealthy", "HLT-012: {body}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn hlt007_health_answers_within_1s_while_kweb_hangs() {
     let app = spawn_with(Options::default()).await;
     app.wait_status("/health", "healthy", WAIT).await;
