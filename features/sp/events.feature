@@ -109,4 +109,4 @@ Feature: Status events on NATS
     When NATS is stopped
     And I delete the resource
     And NATS is started again
-    Then within "redelivery_after_nats_recovery" a "DELETED" event for the resource arrives
+    Then within "redelivery_after_nats_recovery" a "DELETED" event for the resource is in the status stream

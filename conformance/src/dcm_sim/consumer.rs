@@ -116,3 +116,39 @@ pub async fn start(url: &str, log: EventLog) -> Result<JoinHandle<()>, String> {
         }
     }))
 }
+
+/// Copies into `log` the messages of the JetStream stream `dcm-status` that
+/// the core subscription missed (it cannot see what was published while its
+/// own connection was reconnecting after a NATS outage). Returns how many
+/// messages were added.
+///
+/// # Errors
+/// A readable reason when NATS or the stream is unavailable.
+pub async fn backfill_from_stream(url: &str, log: &EventLog) -> Result<usize, String> {
+    let client = async_nats::connect(url).await.map_err(|e| e.to_string())?;
+    let js = async_nats::jetstream::new(client);
+    let mut stream = js
+        .get_stream("dcm-status")
+        .await
+        .map_err(|e| e.to_string())?;
+    let info = stream.info().await.map_err(|e| e.to_string())?;
+    let (first, last) = (info.state.first_sequence, info.state.last_sequence);
+    let known: std::collections::BTreeSet<String> =
+        log.all().into_iter().map(|e| e.payload).collect();
+    let mut added = 0;
+    for seq in last.saturating_sub(2000).max(first)..=last {
+        let Ok(msg) = stream.get_raw_message(seq).await else {
+            continue;
+        };
+        let payload = String::from_utf8_lossy(&msg.payload).into_owned();
+        if !known.contains(&payload) {
+            log.push(ReceivedEvent {
+                at: Instant::now(),
+                subject: msg.subject.to_string(),
+                payload,
+            });
+            added += 1;
+        }
+    }
+    Ok(added)
+}

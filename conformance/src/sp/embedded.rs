@@ -408,9 +408,15 @@ impl SpUnderTest for EmbeddedSp {
         .collect()
     }
 
-    fn restart(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+    fn halt(&self) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             self.stop().await;
+            Ok(())
+        })
+    }
+
+    fn resume(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
             let run = self.start().await?;
             *self.running.lock().await = Some(run);
             Ok(())

@@ -264,14 +264,17 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// Sends a `POST` with `Transfer-Encoding: chunked` and no `Content-Length`
-/// over a plain TCP connection (VAL-012 "with or without Content-Length").
+/// Sends a `POST` over a plain TCP connection, chunked (no `Content-Length`)
+/// or with `Content-Length`, and reads the answer even when the server
+/// answers early and stops reading (a 413 before the body is consumed;
+/// VAL-012 "with or without Content-Length").
 /// Only `http://` URLs are supported; anything else is recorded as an error.
 pub async fn send_chunked(
     url: &str,
     content_type: &str,
     body: &[u8],
     timeout: Duration,
+    chunked: bool,
 ) -> Exchange {
     let started = Instant::now();
     let mut exchange = Exchange {
@@ -279,7 +282,11 @@ pub async fn send_chunked(
         url: url.into(),
         request_headers: vec![
             ("Content-Type".into(), content_type.into()),
-            ("Transfer-Encoding".into(), "chunked".into()),
+            if chunked {
+                ("Transfer-Encoding".into(), "chunked".into())
+            } else {
+                ("Content-Length".into(), body.len().to_string())
+            },
         ],
         request_body: body.to_vec(),
         status: None,
@@ -288,7 +295,7 @@ pub async fn send_chunked(
         error: None,
         elapsed: Duration::ZERO,
     };
-    match tokio::time::timeout(timeout, chunked_exchange(url, content_type, body)).await {
+    match tokio::time::timeout(timeout, chunked_exchange(url, content_type, body, chunked)).await {
         Ok(Ok((status, headers, resp_body))) => {
             exchange.status = Some(status);
             exchange.response_headers = headers;
@@ -303,7 +310,12 @@ pub async fn send_chunked(
 
 type RawAnswer = (u16, Vec<(String, String)>, Vec<u8>);
 
-async fn chunked_exchange(url: &str, content_type: &str, body: &[u8]) -> Result<RawAnswer, String> {
+async fn chunked_exchange(
+    url: &str,
+    content_type: &str,
+    body: &[u8],
+    chunked: bool,
+) -> Result<RawAnswer, String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url
         .strip_prefix("http://")
@@ -314,23 +326,35 @@ async fn chunked_exchange(url: &str, content_type: &str, body: &[u8]) -> Result<
     let mut stream = tokio::net::TcpStream::connect(authority)
         .await
         .map_err(|e| format!("connect {authority}: {e}"))?;
+    let framing = if chunked {
+        "Transfer-Encoding: chunked".to_owned()
+    } else {
+        format!("Content-Length: {}", body.len())
+    };
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {content_type}\r\n{framing}\r\nConnection: close\r\n\r\n"
     );
-    // The server may answer 413 and close early: write errors are not fatal.
+    // The server may answer 413 and close early: write errors are not fatal,
+    // the answer is read all the same.
     let _ = stream.write_all(head.as_bytes()).await;
     for chunk in body.chunks(64 * 1024) {
-        if stream
-            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-            .await
-            .is_err()
-            || stream.write_all(chunk).await.is_err()
-            || stream.write_all(b"\r\n").await.is_err()
-        {
+        let written = if chunked {
+            stream
+                .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                .await
+                .is_ok()
+                && stream.write_all(chunk).await.is_ok()
+                && stream.write_all(b"\r\n").await.is_ok()
+        } else {
+            stream.write_all(chunk).await.is_ok()
+        };
+        if !written {
             break;
         }
     }
-    let _ = stream.write_all(b"0\r\n\r\n").await;
+    if chunked {
+        let _ = stream.write_all(b"0\r\n\r\n").await;
+    }
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw).await;
     parse_raw_answer(&raw)

@@ -346,6 +346,8 @@ async fn cleanup(w: &mut SpWorld) -> Result<(), String> {
             let _ = w.ctx.sp.backend(a).await;
         }
     }
+    // Canned registry answers never outlive their scenario.
+    w.ctx.dcm.registry.clear_script();
     for (service_type, name) in w.injected.drain(..) {
         let _ = w
             .ctx

@@ -168,9 +168,22 @@ pub trait SpUnderTest: Send + Sync {
         })
     }
 
+    /// Stops the SP process (first half of a restart).
+    fn halt(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async { anyhow::bail!("this target cannot be restarted by the suite") })
+    }
+
+    /// Starts the SP again on the same state and address (second half of a restart).
+    fn resume(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async { anyhow::bail!("this target cannot be restarted by the suite") })
+    }
+
     /// Restarts the SP on the same state.
     fn restart(&self) -> BoxFuture<'_, anyhow::Result<()>> {
-        Box::pin(async { anyhow::bail!("this target cannot be restarted by the suite") })
+        Box::pin(async move {
+            self.halt().await?;
+            self.resume().await
+        })
     }
 
     /// Whether the backend still holds anything for the instance.

@@ -573,8 +573,43 @@ async fn create(
         .and_then(Value::as_str)
         .map_or_else(|| id.to_ascii_lowercase(), str::to_owned);
     let backend_name = format!("{PREFIX}{}", base.replace(['.', '_'], "-"));
+    if let Some(reason) = validate::semantic(&spec) {
+        return problem(
+            shared,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable-entity",
+            &reason,
+            &path,
+            None,
+        );
+    }
+    let initial = if service_type == "vm" {
+        "PROVISIONING"
+    } else {
+        "PROGRESSING"
+    };
+    let record = Record {
+        id: id.clone(),
+        service_type: service_type.into(),
+        spec: spec.clone(),
+        status: initial.into(),
+        status_message: format!("creating {backend_name}"),
+        create_time: now(),
+        update_time: now(),
+        backend_name: backend_name.clone(),
+        created: Instant::now(),
+        created_ns: SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+        seen_running: false,
+        creating: true,
+        previous: None,
+        unknown_since: None,
+        pending: None,
+        published: None,
+    };
     {
-        let store = shared.lock();
+        let mut store = shared.lock();
         if let Some(r) = store.records.get(&id) {
             if r.status == "DELETING" {
                 return problem(
@@ -615,43 +650,9 @@ async fn create(
                 None,
             );
         }
+        // Check and insert under one lock: at most one create per id (API-034).
+        store.records.insert(id.clone(), record);
     }
-    if let Some(reason) = validate::semantic(&spec) {
-        return problem(
-            shared,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unprocessable-entity",
-            &reason,
-            &path,
-            None,
-        );
-    }
-    let initial = if service_type == "vm" {
-        "PROVISIONING"
-    } else {
-        "PROGRESSING"
-    };
-    let record = Record {
-        id: id.clone(),
-        service_type: service_type.into(),
-        spec,
-        status: initial.into(),
-        status_message: format!("creating {backend_name}"),
-        create_time: now(),
-        update_time: now(),
-        backend_name: backend_name.clone(),
-        created: Instant::now(),
-        created_ns: SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-        seen_running: false,
-        creating: true,
-        previous: None,
-        unknown_since: None,
-        pending: None,
-        published: None,
-    };
-    shared.lock().records.insert(id.clone(), record);
     let task = {
         let shared = shared.clone();
         let (name, st, id) = (backend_name.clone(), service_type.to_owned(), id.clone());
@@ -1240,9 +1241,15 @@ impl SpUnderTest for FixtureSp {
         .collect()
     }
 
-    fn restart(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+    fn halt(&self) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             self.stop().await;
+            Ok(())
+        })
+    }
+
+    fn resume(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
             let run = self.start().await?;
             *self.running.lock().await = Some(run);
             Ok(())

@@ -165,14 +165,26 @@ async fn backend_empty(w: &mut SpWorld, key: String) -> StepResult {
 }
 
 async fn restart(w: &mut SpWorld) -> StepResult {
+    let failed = |e: anyhow::Error| format!("restarting the SP failed: {e:#}");
+    w.ctx.sp.halt().await.map_err(failed)?;
     let mark = w.ctx.dcm.registry.attempts().len();
     w.memory
         .insert("restart_mark".into(), serde_json::json!(mark));
-    w.ctx
-        .sp
-        .restart()
-        .await
-        .map_err(|e| format!("restarting the SP failed: {e:#}"))
+    if let Some(script) = w.memory.remove("script") {
+        let entries: Vec<(u16, u64)> = serde_json::from_value(script).unwrap_or_default();
+        w.ctx
+            .dcm
+            .registry
+            .script(
+                entries
+                    .into_iter()
+                    .map(|(status, ms)| crate::dcm_sim::Scripted {
+                        status,
+                        delay: Duration::from_millis(ms),
+                    }),
+            );
+    }
+    w.ctx.sp.resume().await.map_err(failed)
 }
 
 #[when(regex = r"^the SP is restarted$")]

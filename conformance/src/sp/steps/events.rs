@@ -326,3 +326,32 @@ async fn debounced(w: &mut SpWorld, n: usize, key: String) -> StepResult {
         ))
     }
 }
+
+#[then(
+    regex = r#"^within "([a-z_]+)" a "([A-Z_]+)" event for the resource is in the status stream$"#
+)]
+async fn stream_event(w: &mut SpWorld, key: String, status: String) -> StepResult {
+    let (_, id) = current_id(w)?;
+    let ctx = w.ctx.clone();
+    let url = ctx.nats.lock().await.url().to_owned();
+    ctx.eventually_n(&key, 1, || {
+        let (ctx, url, id, status) = (ctx.clone(), url.clone(), id.clone(), status.clone());
+        async move {
+            // DCM reads the JetStream stream: what reached it counts as delivered.
+            crate::dcm_sim::consumer::backfill_from_stream(&url, &ctx.dcm.events).await?;
+            let events = ctx.dcm.events.for_id(&id);
+            if events
+                .iter()
+                .any(|e| e.status().as_deref() == Some(status.as_str()))
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "EVT-042: no {status} event for {id} in the status stream ({} events)",
+                    events.len()
+                ))
+            }
+        }
+    })
+    .await
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use cucumber::{given, then};
 use serde_json::Value;
 
-use crate::dcm_sim::{RegistrationAttempt, Scripted};
+use crate::dcm_sim::RegistrationAttempt;
 use crate::sp::checks;
 use crate::sp::schemas::{Shape, validate};
 use crate::sp::world::{SpWorld, StepResult};
@@ -361,10 +361,10 @@ async fn no_backend_address(w: &mut SpWorld) -> StepResult {
 
 #[given(regex = r"^the registry will answer (\d+) to the next (\d+) registrations$")]
 async fn script(w: &mut SpWorld, status: u16, n: usize) -> StepResult {
-    w.ctx.dcm.registry.script((0..n).map(|_| Scripted {
-        status,
-        delay: Duration::ZERO,
-    }));
+    // Armed when the SP is restarted, so that periodic attempts of the old
+    // process cannot consume the canned answers.
+    let script: Vec<(u16, u64)> = (0..n).map(|_| (status, 0)).collect();
+    w.memory.insert("script".into(), serde_json::json!(script));
     Ok(())
 }
 
@@ -372,10 +372,8 @@ async fn script(w: &mut SpWorld, status: u16, n: usize) -> StepResult {
     regex = r"^the registry answers (\d+) after (\d+) seconds to the next (\d+) registrations$"
 )]
 async fn script_slow(w: &mut SpWorld, status: u16, secs: u64, n: usize) -> StepResult {
-    w.ctx.dcm.registry.script((0..n).map(|_| Scripted {
-        status,
-        delay: Duration::from_secs(secs),
-    }));
+    let script: Vec<(u16, u64)> = (0..n).map(|_| (status, secs * 1000)).collect();
+    w.memory.insert("script".into(), serde_json::json!(script));
     Ok(())
 }
 

@@ -241,19 +241,15 @@ async fn big_create(w: &mut SpWorld, size: usize, variant: String) -> StepResult
         b
     };
     let url = format!("{endpoint}?id={id}");
-    let ex = if variant.contains("Content-Length") {
-        crate::sp::http::send_chunked(
-            &url,
-            "application/json",
-            &body,
-            w.ctx.timeouts.get("http_response"),
-        )
-        .await
-    } else {
-        let req = Request::new("POST", url, w.ctx.timeouts.get("http_response"))
-            .raw("application/json", body);
-        crate::sp::http::send(&w.ctx.http, req).await
-    };
+    let chunked = variant.contains("Content-Length");
+    let ex = crate::sp::http::send_chunked(
+        &url,
+        "application/json",
+        &body,
+        w.ctx.timeouts.get("http_response"),
+        chunked,
+    )
+    .await;
     w.exchanges.push(ex.clone());
     w.settle(&id, &service, &ex);
     Ok(())
