@@ -121,13 +121,22 @@ pub struct Config {
     /// Bound of graceful shutdown (TMO-007).
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
-    /// Time allowed to read a request's headers.
+    /// Time allowed to receive a request (HTTP/1, Appendix A.1), in seconds
+    /// or a humantime duration (`15s`). The request head must arrive within
+    /// it (hyper's header read timeout; otherwise the connection is closed
+    /// without a response), and the body may not stall longer than it between
+    /// frames (the request then fails with an error response).
     #[arg(long, env = "READ_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
     pub read_timeout: Duration,
-    /// Kept for compatibility with the Go provider; responses are bounded by `REQUEST_TIMEOUT`.
+    /// Upper bound on sending one response body (Appendix A.1); a body still
+    /// streaming after it is aborted and the connection closed. Handlers are
+    /// separately bounded by `REQUEST_TIMEOUT`.
     #[arg(long, env = "WRITE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
     pub write_timeout: Duration,
-    /// Kept for compatibility with the Go provider (keep-alive idle limit).
+    /// How long a keep-alive connection may wait for its next request before
+    /// the server closes it (Appendix A.1). hyper runs one timer while waiting
+    /// for a request head, so an idle connection is closed after the shorter
+    /// of `IDLE_TIMEOUT` and `READ_TIMEOUT`.
     #[arg(long, env = "IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
     /// `debug`, `info`, `warn` or `error`; JSON logs on stdout.

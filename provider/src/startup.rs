@@ -190,8 +190,17 @@ impl Application {
             tokio::time::sleep(lame_duck).await;
         };
         let router = crate::http::router(Arc::clone(&app));
-        let serve = axum::serve(self.listener, router).with_graceful_shutdown(graceful);
-        let serve = tokio::spawn(async move { serve.await });
+        let timeouts = crate::http::server::Timeouts {
+            read: app.settings.raw.read_timeout,
+            write: app.settings.raw.write_timeout,
+            idle: app.settings.raw.idle_timeout,
+        };
+        let serve = tokio::spawn(crate::http::server::serve(
+            self.listener,
+            router,
+            timeouts,
+            graceful,
+        ));
         let notified = started_shutdown.notified();
         tokio::pin!(notified);
         let mut serve = serve;

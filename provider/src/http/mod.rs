@@ -3,13 +3,15 @@
 //! Read in this order: [`router`] (routes and layers) → [`resources`] (the
 //! `vms` and `clusters` collections) → [`body`] (request body reading:
 //! 413, media type, JSON) → [`probes`] (health, ready, metrics, orphans) →
-//! [`problems`] (turns every error answer into problem+json) → [`openapi`].
+//! [`problems`] (turns every error answer into problem+json) → [`openapi`]
+//! → [`server`] (the connection loop with the Appendix A.1 timeouts).
 
 pub mod body;
 pub mod openapi;
 pub mod probes;
 pub mod problems;
 pub mod resources;
+pub mod server;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -8,3 +8,4 @@ mod lifecycle;
 mod problems;
 mod registration;
 mod snapshots;
+mod timeouts;

@@ -1,0 +1,91 @@
+//! Connection timeouts of Appendix A.1 (`READ_TIMEOUT`, `IDLE_TIMEOUT`),
+//! checked with a raw TCP client against the real listener.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use crate::helpers::{Options, spawn_with};
+
+/// Upper bound for the server to act; far above the configured timeouts so
+/// that a loaded CI machine does not make the test flaky.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Reads until the server closes the connection; returns what was read and
+/// how long it took, or `None` if it stayed open for `PATIENCE`.
+async fn read_until_closed(stream: &mut TcpStream) -> Option<(Vec<u8>, Duration)> {
+    let started = Instant::now();
+    let mut received = Vec::new();
+    let mut buf = [0_u8; 4096];
+    loop {
+        match tokio::time::timeout(PATIENCE, stream.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0) | Err(_)) => return Some((received, started.elapsed())),
+            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+fn with_timeouts(read: &str, idle: &str) -> Options {
+    Options {
+        args: vec![
+            "--read-timeout".into(),
+            read.into(),
+            "--idle-timeout".into(),
+            idle.into(),
+        ],
+        ..Options::default()
+    }
+}
+
+/// Appendix A.1 READ_TIMEOUT: a client that sends half a request head is
+/// disconnected once READ_TIMEOUT has passed, not before, and gets no answer.
+#[tokio::test]
+async fn read_timeout_closes_a_connection_with_half_a_request_head() {
+    let app = spawn_with(with_timeouts("500ms", "60s")).await;
+    let mut stream = TcpStream::connect(app.addr).await.expect("connect");
+    stream
+        .write_all(b"GET /api/v1alpha1/health HTTP/1.1\r\nHost: provider\r\n")
+        .await
+        .expect("write half a head");
+    let (received, took) = read_until_closed(&mut stream)
+        .await
+        .expect("connection still open long after READ_TIMEOUT");
+    assert!(received.is_empty(), "unexpected answer: {received:?}");
+    assert!(
+        took >= Duration::from_millis(400),
+        "closed too early: {took:?}"
+    );
+}
+
+/// Appendix A.1 IDLE_TIMEOUT: a keep-alive connection that served one
+/// request and then stays silent is closed after IDLE_TIMEOUT, not before.
+#[tokio::test]
+async fn idle_timeout_closes_an_idle_keep_alive_connection() {
+    let app = spawn_with(with_timeouts("60s", "700ms")).await;
+    let mut stream = TcpStream::connect(app.addr).await.expect("connect");
+    stream
+        .write_all(b"GET /api/v1alpha1/health HTTP/1.1\r\nHost: provider\r\n\r\n")
+        .await
+        .expect("write request");
+    let mut buf = [0_u8; 4096];
+    let n = tokio::time::timeout(PATIENCE, stream.read(&mut buf))
+        .await
+        .expect("response within PATIENCE")
+        .expect("read response");
+    let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(head.starts_with("HTTP/1.1 "), "not an HTTP answer: {head}");
+    assert!(
+        !head.to_ascii_lowercase().contains("connection: close"),
+        "server did not keep the connection alive: {head}"
+    );
+    let (_, took) = read_until_closed(&mut stream)
+        .await
+        .expect("idle connection still open long after IDLE_TIMEOUT");
+    assert!(
+        took >= Duration::from_millis(550),
+        "closed too early: {took:?}"
+    );
+}
