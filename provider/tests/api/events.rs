@@ -240,3 +240,55 @@ async fn evt042_nats_down_at_startup_delivers_once_it_comes_up() {
     );
     drop(app);
 }
+
+/// EVT-024: with no status change, the current status of every resource is
+/// re-published once per RESYNC_INTERVAL (1 s here): further RUNNING events
+/// arrive, spaced by about the interval, not by the 100 ms poll.
+#[tokio::test]
+async fn evt024_status_is_republished_every_resync_interval() {
+    let app = spawn_with(Options {
+        nats: true,
+        args: vec!["--resync-interval".into(), "1s".into()],
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(app.create("vms", "rs1", vm_spec("rs1")).await.status(), 201);
+    app.events().wait_for("rs1", "RUNNING", WAIT).await;
+    let running = || {
+        app.events()
+            .statuses("rs1")
+            .iter()
+            .filter(|s| *s == "RUNNING")
+            .count()
+    };
+    let mut arrivals = Vec::new();
+    let mut seen = running();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while arrivals.len() < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "EVT-024: only {} re-published RUNNING events within {WAIT:?}: {:?}",
+            arrivals.len(),
+            app.events().statuses("rs1")
+        );
+        let now = running();
+        if now > seen {
+            arrivals.push(tokio::time::Instant::now());
+            seen = now;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let gap = arrivals[1] - arrivals[0];
+    assert!(
+        gap >= Duration::from_millis(500),
+        "EVT-024: re-published every {gap:?}, not every RESYNC_INTERVAL"
+    );
+    let statuses = app.events().statuses("rs1");
+    assert!(
+        statuses
+            .iter()
+            .skip_while(|s| *s != "RUNNING")
+            .all(|s| s == "RUNNING"),
+        "a resync re-publishes the current status only: {statuses:?}"
+    );
+}

@@ -4,6 +4,7 @@
 mod events;
 mod helpers;
 mod hostile;
+mod kubeconfig_cache;
 mod lifecycle;
 mod problems;
 mod registration;

@@ -1,0 +1,148 @@
+//! SEC-004: the in-memory kubeconfig cache is evicted when a cluster is
+//! deleted and when it leaves `ACTIVE`, so a GET never serves credentials of
+//! a previous incarnation (the cache otherwise lives for 5 min).
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, sim_control, spawn_app};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A k3s cluster spec named `name`.
+fn cluster_spec(name: &str) -> Value {
+    json!({"service_type": "cluster", "metadata": {"name": name}, "version": "1.31",
+           "nodes": {"control_plane": {"count": 1, "cpu": 2, "memory": "2GB"}},
+           "provider_hints": {"kcli": {"cluster_type": "k3s", "image": "small"}}})
+}
+
+/// The decoded kubeconfig of an `ACTIVE` cluster.
+async fn kubeconfig(app: &TestApp, id: &str) -> String {
+    let body = app
+        .wait_status(&format!("/api/v1alpha1/clusters/{id}"), "ACTIVE", WAIT)
+        .await;
+    let encoded = body["kubeconfig"]
+        .as_str()
+        .expect("kubeconfig of an ACTIVE cluster");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .expect("base64 kubeconfig");
+    String::from_utf8(bytes).expect("UTF-8 kubeconfig")
+}
+
+/// The backend (kweb) name of the only cluster in the simulator.
+async fn backend_name(app: &TestApp) -> String {
+    let state: Value = reqwest::get(format!("{}/_sim/state", app.sim))
+        .await
+        .expect("sim state")
+        .json()
+        .await
+        .expect("sim state json");
+    state["clusters"][0]["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("one cluster in the sim: {state}"))
+        .to_owned()
+}
+
+/// A kubeconfig for `cluster` whose API server is `server`.
+fn kubeconfig_text(cluster: &str, server: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {cluster}\n  cluster:\n    server: {server}\ncontexts:\n- name: admin@{cluster}\n  context:\n    cluster: {cluster}\n    user: admin\ncurrent-context: admin@{cluster}\nusers:\n- name: admin\n  user:\n    token: t\n"
+    )
+}
+
+async fn complete_transitions(app: &TestApp) {
+    sim_control(
+        &app.sim,
+        "transitions",
+        json!({"set": "complete", "stage_delay_seconds": 0.05}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn sec004_kubeconfig_cache_is_evicted_when_the_cluster_leaves_active() {
+    let app = spawn_app().await;
+    complete_transitions(&app).await;
+    assert_eq!(
+        app.create("clusters", "kc1", cluster_spec("kc1"))
+            .await
+            .status(),
+        201
+    );
+    let first = kubeconfig(&app, "kc1").await;
+    let name = backend_name(&app).await;
+    assert!(!first.contains("https://10.77.0.1:6443"), "{first}");
+    // The backend's kubeconfig changes while the cluster stays ACTIVE: the
+    // cached copy is still served (the cache is in effect).
+    let replaced = kubeconfig_text(&name, "https://10.77.0.1:6443");
+    sim_control(
+        &app.sim,
+        "populate",
+        json!({"clusters": [{"name": name, "kubeconfig": replaced}]}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(kubeconfig(&app, "kc1").await, first, "cache not in effect");
+    // The kubeconfig disappears: the cluster leaves ACTIVE.
+    sim_control(
+        &app.sim,
+        "populate",
+        json!({"clusters": [{"name": name, "kubeconfig": false}]}),
+    )
+    .await;
+    app.wait_status("/api/v1alpha1/clusters/kc1", "UNAVAILABLE", WAIT)
+        .await;
+    // Back to ACTIVE with the new kubeconfig: the stale copy must be gone.
+    sim_control(
+        &app.sim,
+        "populate",
+        json!({"clusters": [{"name": name, "kubeconfig": replaced}]}),
+    )
+    .await;
+    let after = kubeconfig(&app, "kc1").await;
+    assert!(
+        after.contains("https://10.77.0.1:6443"),
+        "SEC-004: stale kubeconfig served after leaving ACTIVE: {after}"
+    );
+}
+
+#[tokio::test]
+async fn sec004_kubeconfig_cache_is_evicted_on_delete() {
+    let app = spawn_app().await;
+    complete_transitions(&app).await;
+    assert_eq!(
+        app.create("clusters", "kc2", cluster_spec("old"))
+            .await
+            .status(),
+        201
+    );
+    let first = kubeconfig(&app, "kc2").await;
+    let old_name = backend_name(&app).await;
+    assert!(first.contains(&old_name), "{first}");
+    assert_eq!(app.delete("/api/v1alpha1/clusters/kc2").await.status(), 204);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while app.get("/api/v1alpha1/clusters/kc2").await.status() != 404 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "kc2 never went away"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Same id, new cluster: its kubeconfig names the new backend cluster.
+    assert_eq!(
+        app.create("clusters", "kc2", cluster_spec("new"))
+            .await
+            .status(),
+        201
+    );
+    let second = kubeconfig(&app, "kc2").await;
+    let new_name = backend_name(&app).await;
+    assert_ne!(new_name, old_name);
+    assert!(
+        second.contains(&new_name) && !second.contains(&old_name),
+        "SEC-004: the deleted cluster's kubeconfig was served for the new one: {second}"
+    );
+}
