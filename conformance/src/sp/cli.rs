@@ -94,7 +94,7 @@ pub struct SpArgs {
     /// One timeout override `key=duration` (repeatable).
     #[arg(long = "timeout", value_parser = parse_kv)]
     pub timeout: Vec<(String, String)>,
-    /// NATS URL; without it the suite starts `nats-server` from PATH.
+    /// NATS URL; without it the suite starts `nats-server` from PATH, else a NATS container when a Docker engine answers.
     #[arg(long, env = "DCM_CONFORMANCE_NATS_URL")]
     pub nats_url: Option<String>,
     /// Where to write conformance-report.yaml and junit.xml.
@@ -235,7 +235,7 @@ pub struct DcmSimArgs {
     /// Registry listen address.
     #[arg(long, env = "DCM_SIM_BIND", default_value = "127.0.0.1:8080")]
     pub bind: std::net::SocketAddr,
-    /// NATS URL; without it `nats-server` is started from PATH.
+    /// NATS URL; without it `nats-server` is started from PATH, else a NATS container when a Docker engine answers.
     #[arg(long, env = "DCM_SIM_NATS_URL")]
     pub nats_url: Option<String>,
     /// Health poll period.

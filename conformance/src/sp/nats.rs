@@ -1,14 +1,45 @@
 //! Finding a NATS server for the run (issue 4 "Targets"; design.md "NATS").
 //!
-//! Order: `--nats-url`; else `nats-server` on `PATH`, started on a free
-//! loopback port with JetStream and a temporary store dir (killed on drop);
-//! else a clear error that says how to install it. A Docker engine is only
-//! mentioned in the error: this build does not link testcontainers.
+//! Order ([`choose`]): `--nats-url`; else `nats-server` on `PATH`, started on a
+//! free loopback port with JetStream and a temporary store dir (killed on
+//! drop); else, when a Docker engine answers, the testcontainers NATS module
+//! (`nats:2.10.14`, JetStream on, client port 4222 mapped to a random host
+//! port, removed on drop); else a clear error that says how to install it.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use testcontainers::core::IntoContainerPort;
+use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, ImageExt};
+use testcontainers_modules::nats::{Nats, NatsServerCmd};
+
+/// Where [`NatsServer::discover`] gets its server from, in order of preference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NatsSource {
+    /// `--nats-url` was given: use it as is.
+    Url(String),
+    /// Start this `nats-server` binary (found on `PATH`).
+    Binary(PathBuf),
+    /// Start the testcontainers NATS module on the Docker engine.
+    Docker,
+    /// Nothing usable: report [`NatsError::NotFound`].
+    Missing,
+}
+
+/// The discovery order: URL, then `nats-server` binary, then a Docker engine
+/// that answers, else [`NatsSource::Missing`].
+#[must_use]
+pub fn choose(url: Option<&str>, binary: Option<PathBuf>, docker_answers: bool) -> NatsSource {
+    match (url, binary) {
+        (Some(url), _) => NatsSource::Url(url.to_owned()),
+        (None, Some(binary)) => NatsSource::Binary(binary),
+        (None, None) if docker_answers => NatsSource::Docker,
+        (None, None) => NatsSource::Missing,
+    }
+}
 
 /// Errors while finding or starting NATS.
 #[derive(Debug, thiserror::Error)]
@@ -20,9 +51,15 @@ pub enum NatsError {
          https://github.com/nats-io/nats-server/releases) so the suite can start one{docker}"
     )]
     NotFound {
-        /// Extra hint when a Docker socket exists.
+        /// Extra hint about Docker (whether a socket exists but does not answer).
         docker: String,
     },
+    /// A Docker engine answered but the NATS container did not start.
+    #[error(
+        "starting the NATS container (nats:2.10.14 via testcontainers) failed: {0}; \
+         pass --nats-url or install nats-server instead"
+    )]
+    Container(String),
     /// The binary could not be started or never accepted connections.
     #[error("starting {binary} failed: {reason}")]
     Start {
@@ -41,34 +78,75 @@ pub struct NatsServer {
     binary: Option<PathBuf>,
     port: u16,
     _store: Option<tempfile::TempDir>,
+    _container: Option<ContainerAsync<Nats>>,
 }
 
 impl NatsServer {
-    /// Uses `url` when given, else starts `nats-server` from `PATH`.
+    /// Finds a server in the order of [`choose`]: uses `url` when given,
+    /// else starts `nats-server` from `PATH`, else starts a NATS container
+    /// when a Docker engine answers (`DOCKER_HOST`, else the usual socket
+    /// paths).
     ///
     /// # Errors
-    /// [`NatsError`] with an install hint.
+    /// [`NatsError::NotFound`] with an install hint when nothing is usable;
+    /// [`NatsError::Start`] / [`NatsError::Container`] when starting fails.
     pub async fn discover(url: Option<&str>) -> Result<Self, NatsError> {
-        if let Some(url) = url {
-            return Ok(Self {
-                url: url.to_owned(),
+        let binary = if url.is_some() {
+            None
+        } else {
+            find_on_path("nats-server")
+        };
+        let docker = url.is_none() && binary.is_none() && docker_answers().await;
+        match choose(url, binary, docker) {
+            NatsSource::Url(url) => Ok(Self {
+                url,
                 child: None,
                 binary: None,
                 port: 0,
                 _store: None,
-            });
+                _container: None,
+            }),
+            NatsSource::Binary(binary) => Self::start(binary).await,
+            NatsSource::Docker => Self::start_container().await,
+            NatsSource::Missing => {
+                let docker = if docker_socket_candidates().iter().any(|p| p.exists()) {
+                    "; a Docker socket exists but the engine did not answer: start Docker \
+                     and the suite runs NATS in a container, or run \
+                     `docker run -d -p 4222:4222 nats:2.10 -js` and pass \
+                     --nats-url nats://127.0.0.1:4222"
+                } else {
+                    "; or start a Docker engine (or set DOCKER_HOST) and the suite runs \
+                     NATS in a container"
+                };
+                Err(NatsError::NotFound {
+                    docker: docker.to_owned(),
+                })
+            }
         }
-        let Some(binary) = find_on_path("nats-server") else {
-            let docker = if std::path::Path::new("/var/run/docker.sock").exists() {
-                "; a Docker socket exists, so `docker run -d -p 4222:4222 nats:2.10 -js` and \
-                 --nats-url nats://127.0.0.1:4222 also work"
-                    .to_owned()
-            } else {
-                String::new()
-            };
-            return Err(NatsError::NotFound { docker });
-        };
-        Self::start(binary).await
+    }
+
+    /// Starts the testcontainers NATS module with JetStream and returns its
+    /// mapped client URL; the container lives as long as `self`.
+    async fn start_container() -> Result<Self, NatsError> {
+        let err = |e: testcontainers::TestcontainersError| NatsError::Container(e.to_string());
+        let container = Nats::default()
+            .with_cmd(&NatsServerCmd::default().with_jetstream())
+            .start()
+            .await
+            .map_err(err)?;
+        let host = container.get_host().await.map_err(err)?;
+        let port = container
+            .get_host_port_ipv4(4222.tcp())
+            .await
+            .map_err(err)?;
+        Ok(Self {
+            url: format!("nats://{host}:{port}"),
+            child: None,
+            binary: None,
+            port,
+            _store: None,
+            _container: Some(container),
+        })
     }
 
     async fn start(binary: PathBuf) -> Result<Self, NatsError> {
@@ -85,6 +163,7 @@ impl NatsServer {
             binary: Some(binary.clone()),
             port,
             _store: Some(store),
+            _container: None,
         };
         server.wait_ready().await.map_err(err)?;
         Ok(server)
@@ -114,7 +193,9 @@ impl NatsServer {
         &self.url
     }
 
-    /// Whether the suite started (and so can stop and restart) this server.
+    /// Whether the suite can stop and restart this server (a `nats-server`
+    /// it started; not a given URL, not a container, whose mapped host port
+    /// could change on restart).
     #[must_use]
     pub fn is_managed(&self) -> bool {
         self.child.is_some() || self.binary.is_some()
@@ -166,9 +247,142 @@ fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// Socket paths a local Docker engine listens on (testcontainers' order
+/// after `DOCKER_HOST`).
+fn docker_socket_candidates() -> Vec<PathBuf> {
+    let mut paths = vec![PathBuf::from("/var/run/docker.sock")];
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") {
+        paths.push(PathBuf::from(dir).join(".docker/run/docker.sock"));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let home = PathBuf::from(home);
+        paths.push(home.join(".docker/run/docker.sock"));
+        paths.push(home.join(".docker/desktop/docker.sock"));
+    }
+    paths
+}
+
+/// Whether a Docker engine accepts a connection: `DOCKER_HOST`
+/// (`unix://PATH` or `tcp://HOST:PORT`) when set, else the first existing
+/// socket of [`docker_socket_candidates`]. Waits at most 1 s per attempt.
+pub async fn docker_answers() -> bool {
+    let limit = Duration::from_secs(1);
+    if let Ok(host) = std::env::var("DOCKER_HOST") {
+        if let Some(path) = host.strip_prefix("unix://") {
+            return unix_answers(PathBuf::from(path), limit).await;
+        }
+        if let Some(addr) = host.strip_prefix("tcp://") {
+            let addr = addr.trim_end_matches('/').to_owned();
+            return matches!(
+                tokio::time::timeout(limit, tokio::net::TcpStream::connect(addr)).await,
+                Ok(Ok(_))
+            );
+        }
+        return false;
+    }
+    match docker_socket_candidates().into_iter().find(|p| p.exists()) {
+        Some(path) => unix_answers(path, limit).await,
+        None => false,
+    }
+}
+
+#[cfg(unix)]
+async fn unix_answers(path: PathBuf, limit: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(limit, tokio::net::UnixStream::connect(path)).await,
+        Ok(Ok(_))
+    )
+}
+
+#[cfg(not(unix))]
+async fn unix_answers(_path: PathBuf, _limit: Duration) -> bool {
+    false
+}
+
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
         .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_order_prefers_url_then_binary_then_docker() {
+        let bin = PathBuf::from("/usr/bin/nats-server");
+        let url = "nats://10.0.0.1:4222";
+        let cases = [
+            (
+                Some(url),
+                Some(bin.clone()),
+                true,
+                NatsSource::Url(url.to_owned()),
+            ),
+            (Some(url), None, false, NatsSource::Url(url.to_owned())),
+            (
+                None,
+                Some(bin.clone()),
+                true,
+                NatsSource::Binary(bin.clone()),
+            ),
+            (
+                None,
+                Some(bin.clone()),
+                false,
+                NatsSource::Binary(bin.clone()),
+            ),
+            (None, None, true, NatsSource::Docker),
+            (None, None, false, NatsSource::Missing),
+        ];
+        for (url, binary, docker, want) in cases {
+            assert_eq!(
+                choose(url, binary.clone(), docker),
+                want,
+                "url={url:?} binary={binary:?} docker={docker}"
+            );
+        }
+    }
+
+    #[test]
+    fn not_found_error_says_how_to_install() {
+        let msg = NatsError::NotFound {
+            docker: String::new(),
+        }
+        .to_string();
+        assert!(msg.contains("--nats-url"), "{msg}");
+        assert!(msg.contains("apt-get install -y nats-server"), "{msg}");
+    }
+
+    #[tokio::test]
+    #[ignore = "requires a Docker engine"]
+    async fn container_path_starts_nats_with_jetstream() {
+        if !docker_answers().await {
+            eprintln!(
+                "SKIP container_path_starts_nats_with_jetstream: no Docker engine answers \
+                 (DOCKER_HOST unset and no reachable docker.sock)"
+            );
+            return;
+        }
+        let server = match NatsServer::start_container().await {
+            Ok(server) => server,
+            Err(e) => panic!("container start failed: {e}"),
+        };
+        assert!(!server.is_managed());
+        let client = match async_nats::connect(server.url()).await {
+            Ok(client) => client,
+            Err(e) => panic!("connect {} failed: {e}", server.url()),
+        };
+        let js = async_nats::jetstream::new(client);
+        let stream = js
+            .create_stream(async_nats::jetstream::stream::Config {
+                name: "DISCOVERY".into(),
+                subjects: vec!["discovery.>".into()],
+                ..Default::default()
+            })
+            .await;
+        assert!(stream.is_ok(), "JetStream not enabled: {stream:?}");
+    }
 }
