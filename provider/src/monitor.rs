@@ -720,33 +720,20 @@ impl Monitor {
         if !crate::service::valid_id(id) {
             return false;
         }
-        let now = self.app.clock.now_ms();
-        let status = match kind {
-            Kind::Vm => vm::PROVISIONING,
-            Kind::Cluster => cluster::PROGRESSING,
-        };
+        let status = crate::service::initial_status(kind);
         let base = name
             .strip_prefix(&self.app.settings.raw.name_prefix)
             .unwrap_or(name);
         let spec = json!({"service_type": kind.service_type(), "metadata": {"name": base}});
-        let record = Record {
-            id: id.to_owned(),
+        let record = Record::new(
+            id.to_owned(),
             kind,
+            name.to_owned(),
             spec,
-            name: name.to_owned(),
-            status: status.to_owned(),
-            status_message: format!("adopted {name}: the original spec is unknown"),
-            create_ms: now,
-            update_ms: now,
-            create_ns: self.app.clock.now_ns(),
-            ip: None,
-            ssh_user: None,
-            seen_running: false,
-            ever_active: false,
-            unknown_since_ms: None,
-            previous_status: None,
-            stage: None,
-        };
+            status,
+            format!("adopted {name}: the original spec is unknown"),
+            &self.app.clock,
+        );
         let event = self
             .app
             .event(kind, id, status, &record.status_message, None);

@@ -119,7 +119,7 @@ pub enum Created {
     Replay(Resource),
 }
 
-fn initial_status(kind: Kind) -> &'static str {
+pub(crate) fn initial_status(kind: Kind) -> &'static str {
     match kind {
         Kind::Vm => vm::PROVISIONING,
         Kind::Cluster => cluster::PROGRESSING,
@@ -181,35 +181,25 @@ pub async fn create(
             &app.hint_rules,
         )?,
     };
-    let now = app.clock.now_ms();
     let mut message = format!("creating {name}");
     for note in &notes {
         message.push_str("; ");
         message.push_str(note);
     }
-    let record = Record {
-        id: id.clone(),
+    let record = Record::new(
+        id.clone(),
         kind,
-        spec: spec_value,
-        name: name.clone(),
-        status: initial_status(kind).to_owned(),
-        status_message: message,
-        create_ms: now,
-        update_ms: now,
-        create_ns: app.clock.now_ns(),
-        ip: None,
-        ssh_user: None,
-        seen_running: false,
-        ever_active: false,
-        unknown_since_ms: None,
-        previous_status: None,
-        stage: None,
-    };
+        name.clone(),
+        spec_value,
+        initial_status(kind),
+        message,
+        &app.clock,
+    );
     let intent = Intent {
         id: id.clone(),
         kind,
         name: name.clone(),
-        created_ms: now,
+        created_ms: record.create_ms,
     };
     let store = app.store.clone();
     let admitted = {

@@ -22,6 +22,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::clock::Clock;
+
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("resources");
 const NAMES: TableDefinition<&str, &str> = TableDefinition::new("names");
@@ -144,6 +146,41 @@ pub struct Record {
     /// Furthest cluster stage reached, for the TMO-005 message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<String>,
+}
+
+impl Record {
+    /// A resource the monitor has not observed yet (no address, stage or
+    /// status history), created now by `clock`.
+    #[must_use]
+    pub fn new(
+        id: String,
+        kind: Kind,
+        name: String,
+        spec: Value,
+        status: &str,
+        status_message: String,
+        clock: &Clock,
+    ) -> Self {
+        let now = clock.now_ms();
+        Self {
+            id,
+            kind,
+            spec,
+            name,
+            status: status.to_owned(),
+            status_message,
+            create_ms: now,
+            update_ms: now,
+            create_ns: clock.now_ns(),
+            ip: None,
+            ssh_user: None,
+            seen_running: false,
+            ever_active: false,
+            unknown_since_ms: None,
+            previous_status: None,
+            stage: None,
+        }
+    }
 }
 
 /// A create in progress (API-017): written before the first kweb call.
