@@ -4,8 +4,11 @@
 //! - [`kweb`]: the kweb parity suite (`features/kweb`): scenarios checked
 //!   against a real kweb and `kweb-sim`, capture replay, differential mode.
 //! - [`sp`]: the DCM service-provider contract suite (`features/sp/`).
+//! - [`features`]: the feature files, embedded in the binary or read from
+//!   `--features DIR`, fed to cucumber.
 //! - [`dcm_sim`]: the fake DCM the SP suite plays (registry, health poller,
 //!   NATS status consumer); also runnable alone as `dcm-conformance dcm-sim`.
+//! - [`proxy`]: a validating proxy between DCM and an SP (`dcm-conformance proxy`).
 //!
 //! Data flow of the kweb suite: feature files → cucumber runner → raw HTTP
 //! exchanges with the target → checks; see [`kweb`] for the details.
@@ -16,5 +19,7 @@
 //! suite's own schemas) → clean up the ledger → write the reports.
 
 pub mod dcm_sim;
+pub mod features;
 pub mod kweb;
+pub mod proxy;
 pub mod sp;

@@ -3,7 +3,9 @@
 //! Default: against `kweb-sim` started in-process on port 0 (testdriver
 //! world, volumes cirros.qcow2, ubuntu2404, boot.iso). With `KWEB_URL` set:
 //! against that kweb, with `KWEB_READONLY_URL` / `KWEB_UNREACHABLE_URL` for
-//! the special instances. `KWEB_TAGS` selects scenarios by tag expression.
+//! the special instances. `KWEB_TAGS` selects scenarios by tag expression;
+//! `KWEB_KCLI_RELEASE` names the kweb's kcli build (or the release the
+//! simulator emulates), selecting the scenarios tagged for it.
 //! Prints `kweb: N passed, N failed, N skipped` and exits non-zero on failure.
 
 use std::process::ExitCode;
@@ -27,6 +29,9 @@ async fn main() -> ExitCode {
         unreachable_url: env("KWEB_UNREACHABLE_URL"),
         tags: env("KWEB_TAGS"),
         features: None,
+        kcli_release: env("KWEB_KCLI_RELEASE")
+            .map(|r| r.parse().expect("KWEB_KCLI_RELEASE is a kcli release")),
+        report: None,
     };
     match runner::run(options).await {
         Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,

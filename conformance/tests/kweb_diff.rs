@@ -2,8 +2,10 @@
 //! worlds give an all-equal table, and a difference (one simulator switched
 //! to readonly) is reported.
 
+use dcm_conformance::features::FeatureSource;
 use dcm_conformance::kweb::diff;
 use dcm_conformance::kweb::http::Request;
+use dcm_conformance::kweb::release::PIN;
 use dcm_conformance::kweb::runner::{features_dir, run_vars};
 use dcm_conformance::kweb::target::spawn_parity_simulator;
 
@@ -17,9 +19,10 @@ async fn two_equal_simulators_are_equal() {
     let report = diff::run(
         &a,
         &b,
-        &features_dir(),
+        &FeatureSource::Dir(features_dir()),
         Some("@pools or @profiles or @snapshots"),
         &run_vars(scratch.path()),
+        PIN,
     )
     .await
     .expect("diff runs");
@@ -42,9 +45,10 @@ async fn a_readonly_simulator_differs() {
     let report = diff::run(
         &a,
         &b,
-        &features_dir(),
+        &FeatureSource::Dir(features_dir()),
         Some("@pools"),
         &run_vars(scratch.path()),
+        PIN,
     )
     .await
     .expect("diff runs");

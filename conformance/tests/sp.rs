@@ -9,6 +9,7 @@ mod fixture_sp;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use dcm_conformance::features::{FeatureSource, Suite};
 use dcm_conformance::sp::profile::Profile;
 use dcm_conformance::sp::report;
 use dcm_conformance::sp::runner::{CucumberCli, RunOptions, run};
@@ -17,7 +18,7 @@ use fixture_sp::FixtureLauncher;
 fn options(profile: Profile, report_dir: PathBuf) -> RunOptions {
     RunOptions {
         profile,
-        features: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../features/sp")),
+        features: FeatureSource::Embedded(Suite::Sp),
         cucumber: CucumberCli::default(),
         supported_features: None,
         exempt_features: Vec::new(),
@@ -27,6 +28,12 @@ fn options(profile: Profile, report_dir: PathBuf) -> RunOptions {
         report_dir,
         health_interval: Duration::from_millis(200),
         progress: false,
+        // A fixed seed keeps cargo test deterministic; `dcm-conformance sp`
+        // explores with a fresh seed each run.
+        generated: dcm_conformance::sp::generated::GenSettings {
+            seed: 9_098_168_561_979_597_482,
+            cases: 12,
+        },
     }
 }
 

@@ -80,14 +80,14 @@ Feature: Status events on NATS
     And the SP is restarted
     Then within "startup_republish" a new event for the resource arrives
 
-  @req-EVT-024 @should
+  @req-EVT-024 @should @fact:resync-interval
   Scenario: Statuses are re-published periodically
     Given a resource created with spec:
       """
       {"service_type": "vm"}
       """
     Then within "first_status_event" an event for the resource arrives
-    And within "startup_republish" a second event with the same status arrives
+    And within "periodic_republish" a second event with the same status arrives
 
   @req-EVT-025 @should @cap:backend-control
   Scenario: Flapping is debounced

@@ -15,6 +15,31 @@ Feature: Idempotent create
     And the answer is the resource with the spec as sent
     And the resource exists once in the collection
 
+  @req-API-030 @req-API-004 @must
+  Scenario: A replay returns the stored resource and does not create it again
+    Given a resource created with spec:
+      """
+      {"service_type": "vm", "vcpu": {"count": 1}}
+      """
+    And within "vm_running" getting the resource shows status "RUNNING"
+    And I remember the stored resource
+    When I replay the create with the same spec reordered and reformatted
+    Then the answer status is one of "200, 201"
+    And the answer is the remembered resource with its create_time and status
+    When I get the resource
+    Then the answer is the remembered resource with its create_time and status
+    And no event for the resource after the replay reports a status other than "RUNNING"
+
+  @req-API-030 @must
+  Scenario: A replay compares numbers by value
+    Given a resource created with spec:
+      """
+      {"service_type": "vm", "vcpu": {"count": 1}, "x_cst_weight": 10, "x_cst_list": [1, 2]}
+      """
+    When I replay the create with the whole numbers of its unknown members written as decimals
+    Then the answer status is one of "200, 201"
+    And the resource exists once in the collection
+
   @req-API-031 @must
   Scenario: The same id with a different spec is a 409 and changes nothing
     Given a resource created with spec:
@@ -41,13 +66,13 @@ Feature: Idempotent create
       """
     Then the answer is a "already-exists" problem with status 409
 
-  @req-API-032 @must @cap:backend-control @serial
+  @req-API-032 @must @cap:backend-control
   Scenario: Creating an id that is DELETING is a 409
     Given a resource created with spec:
       """
       {"service_type": "vm"}
       """
-    And the backend hangs for 3 seconds on every call
+    And the backend takes 3 seconds to delete the resource
     When I delete the resource without waiting
     And I replay the create with the same spec reordered and reformatted
     Then the answer is a "already-exists" problem with status 409

@@ -37,7 +37,7 @@ Feature: Orphans and reconciliation
     Then the answer status is 200
     And the answer is the resource with the spec as sent
 
-  @req-ORP-010 @should
+  @req-ORP-010 @should @fact:name-prefix
   Scenario: The name prefix is configurable
     Then the target declares a configurable name prefix
 

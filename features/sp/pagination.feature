@@ -15,6 +15,17 @@ Feature: List and pagination
     And every page but the last had a non-empty next_page_token
     And the walk returned each of my resources
 
+  @req-API-051 @must @serial
+  Scenario: Pages of a collection nobody changes repeat no item and end on the last item
+    Given 4 resources created with spec:
+      """
+      {"service_type": "vm"}
+      """
+    When I walk the collection with "max_page_size=2"
+    Then no item was returned on more than one page
+    And the walk returned each of my resources exactly once
+    And no page after the first was empty
+
   @req-API-051 @must
   Scenario: The default page holds at most 50 items
     When I list the collection with ""

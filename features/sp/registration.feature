@@ -17,6 +17,12 @@ Feature: Registration with the DCM provider registry
   Scenario: A provider id in ?id= is lower-case and fits the registry pattern
     Then every registration that sent ?id= used a lower-case id matching "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 
+  @req-REG-021 @req-REG-009 @must
+  Scenario: A 5xx answer to the first registration is retried with the same body and id
+    Then the registry answered 503 to the first registration of every service type under test
+    And within "registration_retry_gap" every service type under test registered after that 503
+    And every retry of a first registration carried the same body and ?id= as the first attempt
+
   @req-REG-009 @req-REG-020 @must @cap:restart @serial
   Scenario: The same name is registered with the same id after a restart
     Given I remember the registrations so far
@@ -64,10 +70,12 @@ Feature: Registration with the DCM provider registry
     And within "status_change_event" the health of every service type is "unhealthy"
     And the backend is brought back up
 
-  @req-REG-026 @should @cap:restart @serial
+  @req-REG-026 @should @serial
   Scenario: The SP re-registers periodically
-    Given the registry forgets every provider
+    Given I remember the registrations so far
+    And the registry forgets every provider
     Then within "reregistration" every service type is registered again
+    And every re-registration used the same name and the same ?id= as before
 
   @req-REG-027 @may @cap:restart @serial
   Scenario: The SP may deregister on graceful shutdown

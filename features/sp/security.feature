@@ -4,11 +4,11 @@ Feature: Security
   Background:
     Given the service type "vm"
 
-  @req-SEC-005 @must
+  @req-SEC-005 @must @fact:hint-namespace
   Scenario: A provider hint outside the allowlist is a 422
     When I send a create with content type "application/json" and body:
       """
-      {"spec": {"service_type": "vm", "provider_hints": {"kcli": {"cmds": ["rm -rf /"]}}}}
+      {"spec": {"service_type": "vm", "provider_hints": {"{hint-namespace}": {"cmds": ["rm -rf /"]}}}}
       """
     Then the answer is either a "unprocessable-entity" problem with status 422 or 201 with a status message naming "cmds"
 

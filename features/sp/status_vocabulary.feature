@@ -25,13 +25,13 @@ Feature: Status vocabularies
     And within "first_status_event" an event for the resource arrives
     And the first event for the resource is "PROVISIONING" or "RUNNING"
 
-  @req-VOC-004 @must @cap:backend-control @serial
+  @req-VOC-004 @must @cap:backend-control
   Scenario: GET and list show DELETING while a delete is in progress
     Given a resource created with spec:
       """
       {"service_type": "vm"}
       """
-    And the backend hangs for 3 seconds on every call
+    And the backend takes 3 seconds to delete the resource
     When I delete the resource without waiting
     And I get the resource
     Then the answer status is 200

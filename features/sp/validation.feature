@@ -150,7 +150,7 @@ Feature: Request validation
     And the problem detail mentions "no-such-os-cst"
     And no resource exists for that id
 
-  @req-VAL-011 @must @cap:clusters
+  @req-VAL-011 @req-KCLI-020 @must @cap:clusters @fact:hint-namespace=kcli
   Scenario: An unsupported cluster type is a 422
     Given the service type "cluster"
     When I send a create with content type "application/json" and body:

@@ -61,6 +61,42 @@ Feature: VM lifecycle through the resource protocol
     Then the answer status is 204 with an empty body
     And within "delete_complete" getting the resource answers 404 "not-found"
 
+  @req-API-060 @must
+  Scenario: A GET right after a 204 delete is a 404
+    Given a resource created with spec:
+      """
+      {"service_type": "vm"}
+      """
+    When I delete the resource
+    Then the answer status is 204 with an empty body
+    And getting the resource answers 404
+
+  @req-API-050 @req-API-060 @must
+  Scenario: A deleted resource leaves the list
+    Given a resource created with spec:
+      """
+      {"service_type": "vm"}
+      """
+    When I delete the resource
+    Then within "delete_complete" getting the resource answers 404 "not-found"
+    When I walk the collection with "max_page_size=100"
+    Then the walk does not return the resource
+
+  @req-API-032 @req-API-011 @must
+  Scenario: The id of a deleted resource can be created again
+    Given a resource created with spec:
+      """
+      {"service_type": "vm", "vcpu": {"count": 1}}
+      """
+    When I delete the resource
+    Then within "delete_complete" getting the resource answers 404 "not-found"
+    When I create the id again with spec:
+      """
+      {"service_type": "vm", "vcpu": {"count": 2}}
+      """
+    Then the answer status is 201
+    And the answer is the resource with the spec as sent
+
   @req-API-061 @must
   Scenario: Delete of an unknown id is a 404 problem
     When I delete an unknown id
@@ -81,13 +117,13 @@ Feature: VM lifecycle through the resource protocol
     When I get the resource through the "vm" endpoint
     Then the answer is a "not-found" problem with status 404
 
-  @req-API-062 @req-VOC-004 @must @cap:backend-control @serial
+  @req-API-062 @req-VOC-004 @must @cap:backend-control
   Scenario: A second delete of a DELETING resource answers 204
     Given a resource created with spec:
       """
       {"service_type": "vm"}
       """
-    And the backend hangs for 3 seconds on every call
+    And the backend takes 3 seconds to delete the resource
     When I delete the resource without waiting
     And I delete the resource
     Then the answer status is one of "204, 504"

@@ -8,6 +8,7 @@ use clap::Parser;
 use crate::sim::transitions::TransitionSet;
 use crate::world::Flavour;
 use crate::world::presets::Preset;
+use crate::world::release::{self, KcliRelease};
 
 /// Settings for one simulator instance.
 ///
@@ -82,6 +83,12 @@ pub struct Config {
     /// Strict mode: no `/_sim/` control API (it answers kweb's 404).
     #[arg(long, env = "KWEB_SIM_STRICT")]
     pub strict: bool,
+    /// The kcli release to emulate, `99.0.YYYYMMDDhhmm`, inside the supported
+    /// range of `scripts/kweb-live/kcli-releases`; default the pin. The known
+    /// differences between releases are the drift table of
+    /// `kweb_sim::world::release`.
+    #[arg(long, env = "KWEB_SIM_KCLI_RELEASE", default_value_t = release::PIN, value_parser = release::parse_supported)]
+    pub kcli_release: KcliRelease,
 }
 
 impl Default for Config {
@@ -102,6 +109,7 @@ impl Default for Config {
             server_header: "WSGIServer/0.2 CPython/3.11.7".into(),
             transitions: TransitionSet::Testdriver,
             strict: false,
+            kcli_release: release::PIN,
         }
     }
 }

@@ -100,6 +100,7 @@ impl Application {
         let start = config.seed.map(seeded_start);
         let mut sim = Sim::new(config.preset, seed, options, config.transitions, start);
         sim.world.flavour = config.flavour;
+        sim.world.kcli_release = config.kcli_release;
         sim.world.readonly = config.readonly;
         sim.serial = config.serial;
         sim.debug = config.debug;
@@ -113,6 +114,7 @@ impl Application {
             if config.readonly {
                 world.readonly = true;
             }
+            world.kcli_release = config.kcli_release;
             sim.world = world;
         }
         let mut bind = config.bind;

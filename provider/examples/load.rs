@@ -1,6 +1,11 @@
 //! Load generator for `scripts/load-provider`: drives a running provider
 //! (and its kweb-sim and NATS) and prints the numbers of the issue's
 //! "Speed and size" section. Arguments: PROVIDER_URL SIM_URL NATS_URL PROVIDER_PID VMS.
+//!
+//! `load defaults PROVIDER_URL NATS_URL` measures a provider started with the
+//! default poll settings (`POLL_INTERVAL` 30 s, `TRANSITION_POLL_INTERVAL`
+//! 1 s): kweb requests per second while idle, create → `RUNNING` event
+//! propagation, and the idle rate again once nothing is in transition.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -40,9 +45,93 @@ async fn metric(http: &reqwest::Client, base: &str, name: &str) -> Option<f64> {
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
+/// Sum of `dcm_kcli_kweb_requests_total` over all labels.
+async fn kweb_requests(http: &reqwest::Client, base: &str) -> f64 {
+    let Ok(response) = http.get(format!("{base}/metrics")).send().await else {
+        return f64::NAN;
+    };
+    let text = response.text().await.unwrap_or_default();
+    text.lines()
+        .filter(|l| l.starts_with("dcm_kcli_kweb_requests_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// kweb requests per second over one 30 s `POLL_INTERVAL`.
+async fn idle_rate(http: &reqwest::Client, base: &str) -> f64 {
+    let before = kweb_requests(http, base).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    (kweb_requests(http, base).await - before) / 30.0
+}
+
+async fn defaults(base: &str, nats: &str) {
+    let http = reqwest::Client::new();
+    // Past the start-up burst (first poll, registration retries).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    println!("defaults_idle_kweb_rps {:.3}", idle_rate(&http, base).await);
+    let client = async_nats::connect(nats).await.expect("nats");
+    let mut sub = client.subscribe("dcm.vm").await.expect("subscribe");
+    client.flush().await.expect("flush");
+    let mut samples = Vec::new();
+    for i in 0..20 {
+        let id = format!("prop-{i}");
+        let started = Instant::now();
+        let r = http
+            .post(format!("{base}/api/v1alpha1/vms?id={id}"))
+            .json(&json!({"spec": {"service_type": "vm", "metadata": {"name": id}}}))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(r.status().as_u16(), 201, "{:?}", r.text().await);
+        let deadline = started + Duration::from_secs(40);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, sub.next()).await {
+                Ok(Some(message)) => {
+                    let event: Value =
+                        serde_json::from_slice(&message.payload).unwrap_or(Value::Null);
+                    if event["data"]["id"] == id.as_str() && event["data"]["status"] == "RUNNING" {
+                        samples.push(started.elapsed());
+                        break;
+                    }
+                }
+                _ => {
+                    println!("defaults_propagation_sample_{i} timeout");
+                    break;
+                }
+            }
+        }
+        // Creates 700 ms apart: their phase against the 1 s cadence varies.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    samples.sort();
+    println!(
+        "defaults_create_to_running_p50_ms {:.0}",
+        percentile(&samples, 0.5).as_secs_f64() * 1000.0
+    );
+    println!(
+        "defaults_create_to_running_max_ms {:.0}",
+        samples
+            .last()
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+    );
+    // Nothing is in transition any more: back to POLL_INTERVAL.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!(
+        "defaults_idle_after_kweb_rps {:.3}",
+        idle_rate(&http, base).await
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, base, nats] = args.as_slice()
+        && mode == "defaults"
+    {
+        defaults(base, nats).await;
+        return;
+    }
     let [_, base, sim, nats, pid, count] = args.as_slice() else {
         eprintln!("usage: load PROVIDER_URL SIM_URL NATS_URL PROVIDER_PID VMS");
         std::process::exit(2);

@@ -1,9 +1,9 @@
 //! The state every part of the provider shares: settings, store, kweb client,
 //! caches, readiness flags and metrics. Built once by [`crate::startup`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -17,17 +17,18 @@ use crate::config::Settings;
 use crate::events::status_event;
 use crate::health::Health;
 use crate::kweb::KwebClient;
+use crate::lifecycle::Status;
 use crate::metrics::Metrics;
 use crate::spec::hints::HintRules;
 use crate::spec::vm::Catalog;
 use crate::store::{Kind, OutboxEntry, Store};
 
 /// How long a kubeconfig may stay in memory (SEC-004).
-pub const KUBECONFIG_TTL: Duration = Duration::from_secs(300);
+pub(crate) const KUBECONFIG_TTL: Duration = Duration::from_secs(300);
 
 /// A prefixed backend resource the provider does not track (ORP-001, ORP-003).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Orphan {
+pub(crate) struct Orphan {
     /// kcli name.
     pub name: String,
     /// `vm` or `cluster`.
@@ -45,7 +46,7 @@ pub struct Orphan {
 
 /// Readiness inputs (HLT-014).
 #[derive(Debug, Default)]
-pub struct Readiness {
+pub(crate) struct Readiness {
     /// The VM registration succeeded.
     pub vm_registered: AtomicBool,
     /// The cluster registration succeeded.
@@ -57,50 +58,118 @@ pub struct Readiness {
 impl Readiness {
     /// Both registrations succeeded.
     #[must_use]
-    pub fn registered(&self) -> bool {
+    pub(crate) fn registered(&self) -> bool {
         self.vm_registered.load(Ordering::SeqCst) && self.cluster_registered.load(Ordering::SeqCst)
     }
 }
 
 /// Shared application state.
 #[derive(Debug)]
-pub struct App {
+pub(crate) struct App {
     /// Effective settings.
-    pub settings: Settings,
+    pub(crate) settings: Settings,
     /// The redb store.
-    pub store: Store,
+    pub(crate) store: Store,
     /// The kweb client.
-    pub kweb: KwebClient,
+    pub(crate) kweb: KwebClient,
     /// Metrics registry.
-    pub metrics: Arc<Metrics>,
+    pub(crate) metrics: Arc<Metrics>,
     /// Wall clock that follows tokio time.
-    pub clock: Clock,
+    pub(crate) clock: Clock,
     /// Profile and image cache (KCLI-012).
-    pub catalog: RwLock<Catalog>,
+    pub(crate) catalog: RwLock<Catalog>,
     /// kweb's default client type from `GET /hosts` (KCLI-002).
-    pub backend_type: RwLock<Option<String>>,
+    pub(crate) backend_type: RwLock<Option<String>>,
     /// Backend health.
-    pub health: Arc<Health>,
+    pub(crate) health: Arc<Health>,
     /// Readiness flags.
-    pub readiness: Readiness,
+    pub(crate) readiness: Readiness,
     /// Hint allowlist and policy.
-    pub hint_rules: HintRules,
+    pub(crate) hint_rules: HintRules,
     /// Wakes the relay when the outbox grows.
-    pub outbox_notify: Notify,
-    /// Kubeconfig cache: id → (text, fetched at) (SEC-004).
-    pub kubeconfigs: Mutex<HashMap<String, (String, Instant)>>,
+    pub(crate) outbox_notify: Notify,
+    /// Wakes the monitor when a create's kweb call ends or a delete starts,
+    /// so it polls at `TRANSITION_POLL_INTERVAL` at once ([`crate::cadence`]).
+    pub(crate) transitions: Notify,
+    /// Kubeconfig cache (SEC-004).
+    pub(crate) kubeconfigs: KubeconfigCache,
     /// Current orphans (ORP-003).
-    pub orphans: RwLock<Vec<Orphan>>,
+    pub(crate) orphans: RwLock<Vec<Orphan>>,
     /// Backend calls that outlive their request (background creates,
     /// deletes, KCLI-005 updates); shutdown drains them.
-    pub background: Background,
-    /// Ids whose create is running in this process (API-034, API-064).
-    pub creating: Mutex<std::collections::HashSet<String>>,
+    pub(crate) background: Background,
+    /// Ids with a create or delete call running in this process.
+    pub(crate) in_flight: InFlight,
     /// Process start, for `uptime` (HLT-004).
-    pub started: Instant,
+    pub(crate) started: Instant,
     /// Set at (re)connect and resync: the relay checks for a JetStream
     /// stream again (EVT-041).
-    pub recheck_streams: AtomicBool,
+    pub(crate) recheck_streams: AtomicBool,
+}
+
+/// Ids whose backend create (or re-delete) runs in this process: the
+/// monitor leaves them alone and a delete waits for the create (API-034,
+/// API-064).
+#[derive(Debug, Default)]
+pub(crate) struct InFlight(Mutex<HashSet<String>>);
+
+impl InFlight {
+    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // A panic while holding the lock leaves a plain set behind: keep it.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds `id`; `false` when it was already in flight.
+    pub(crate) fn insert(&self, id: &str) -> bool {
+        self.set().insert(id.to_owned())
+    }
+
+    /// Removes `id`.
+    pub(crate) fn remove(&self, id: &str) {
+        self.set().remove(id);
+    }
+
+    /// Whether `id` is in flight.
+    #[must_use]
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.set().contains(id)
+    }
+
+    /// The ids in flight now.
+    #[must_use]
+    pub(crate) fn snapshot(&self) -> HashSet<String> {
+        self.set().clone()
+    }
+}
+
+/// Kubeconfigs of `ACTIVE` clusters, kept at most [`KUBECONFIG_TTL`] and
+/// dropped on delete or when a cluster leaves `ACTIVE` (SEC-004).
+#[derive(Debug, Default)]
+pub(crate) struct KubeconfigCache(Mutex<HashMap<String, (String, Instant)>>);
+
+impl KubeconfigCache {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The cached text for `id` while younger than [`KUBECONFIG_TTL`].
+    #[must_use]
+    pub(crate) fn get(&self, id: &str) -> Option<String> {
+        self.map()
+            .get(id)
+            .filter(|(_, at)| at.elapsed() < KUBECONFIG_TTL)
+            .map(|(text, _)| text.clone())
+    }
+
+    /// Caches `text` for `id` from now.
+    pub(crate) fn put(&self, id: &str, text: String) {
+        self.map().insert(id.to_owned(), (text, Instant::now()));
+    }
+
+    /// Drops the entry of `id`.
+    pub(crate) fn evict(&self, id: &str) {
+        self.map().remove(id);
+    }
 }
 
 /// Background backend work that outlives the request that started it.
@@ -111,14 +180,15 @@ pub struct App {
 /// create is reconciled from its intent at the next start, like a crash
 /// (API-017).
 #[derive(Debug, Default)]
-pub struct Background {
+pub(crate) struct Background {
     tracker: TaskTracker,
+    stopping: CancellationToken,
     cancel: CancellationToken,
 }
 
 impl Background {
     /// Runs `work` in the background until it ends or shutdown cancels it.
-    pub fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+    pub(crate) fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
         let cancel = self.cancel.clone();
         self.tracker.spawn(async move {
             tokio::select! {
@@ -128,9 +198,28 @@ impl Background {
         });
     }
 
+    /// Completes once shutdown has begun: creates still waiting for a kweb
+    /// slot stop there and stay pending for the next start (ORP-009), so
+    /// that nothing is dispatched that shutdown may cut before it is sent.
+    pub(crate) async fn stopping(&self) {
+        self.stopping.cancelled().await;
+    }
+
+    /// Whether shutdown has begun.
+    #[must_use]
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.is_cancelled()
+    }
+
+    /// Signals that shutdown has begun (see [`Self::stopping`]).
+    pub(crate) fn begin_stop(&self) {
+        self.stopping.cancel();
+    }
+
     /// Stops taking new work, waits for the running tasks until `deadline`,
     /// then cancels those still running and waits for them to end.
-    pub async fn drain(&self, deadline: Instant) {
+    pub(crate) async fn drain(&self, deadline: Instant) {
+        self.stopping.cancel();
         self.tracker.close();
         if tokio::time::timeout_at(deadline, self.tracker.wait())
             .await
@@ -149,7 +238,7 @@ impl Background {
 impl App {
     /// Registered provider name for `kind` (the event `source`, EVT-004).
     #[must_use]
-    pub fn provider_name(&self, kind: Kind) -> &str {
+    pub(crate) fn provider_name(&self, kind: Kind) -> &str {
         match kind {
             Kind::Vm => &self.settings.raw.provider_name_vm,
             Kind::Cluster => &self.settings.raw.provider_name_cluster,
@@ -158,11 +247,11 @@ impl App {
 
     /// Builds an outbox entry for `kind`/`id` at the current time.
     #[must_use]
-    pub fn event(
+    pub(crate) fn event(
         &self,
         kind: Kind,
         id: &str,
-        status: &str,
+        status: Status,
         message: &str,
         outputs: Option<serde_json::Value>,
     ) -> OutboxEntry {
@@ -178,26 +267,24 @@ impl App {
     }
 
     /// Wakes the relay.
-    pub fn outbox_changed(&self) {
+    pub(crate) fn outbox_changed(&self) {
         self.outbox_notify.notify_one();
     }
 
     /// Drops a cached kubeconfig (SEC-004).
-    pub fn evict_kubeconfig(&self, id: &str) {
-        if let Ok(mut cache) = self.kubeconfigs.lock() {
-            cache.remove(id);
-        }
+    pub(crate) fn evict_kubeconfig(&self, id: &str) {
+        self.kubeconfigs.evict(id);
     }
 
     /// Profile cache snapshot.
     #[must_use]
-    pub fn catalog(&self) -> Catalog {
+    pub(crate) fn catalog(&self) -> Catalog {
         self.catalog.read().map(|c| c.clone()).unwrap_or_default()
     }
 
     /// Backend type, `kvm` until known.
     #[must_use]
-    pub fn backend(&self) -> String {
+    pub(crate) fn backend(&self) -> String {
         self.backend_type
             .read()
             .ok()

@@ -50,18 +50,18 @@ impl Clock {
 
 /// RFC 3339 UTC with a `Z` suffix, second precision (API-002).
 #[must_use]
-pub fn rfc3339(ms: u64) -> String {
+pub(crate) fn rfc3339(ms: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
 }
 
 /// RFC 3339 UTC with millisecond precision (event times, EVT-005).
 #[must_use]
-pub fn rfc3339_millis(ms: u64) -> String {
+pub(crate) fn rfc3339_millis(ms: u64) -> String {
     humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
 }
 
 /// Milliseconds of a duration, saturating.
 #[must_use]
-pub fn ms(duration: Duration) -> u64 {
+pub(crate) fn ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -58,12 +58,20 @@ pub struct Config {
     /// `scheme://host[:port]` under which DCM reaches this provider (REG-011).
     #[arg(long, env = "ADVERTISE_URL")]
     pub advertise_url: Option<String>,
-    /// NATS server URL; empty disables publishing explicitly (EVT-043).
+    /// NATS server URL, or several servers of one cluster comma-separated
+    /// (`nats://n1:4222,nats://n2:4222`); empty disables publishing
+    /// explicitly (EVT-043).
     #[arg(long, env = "NATS_URL")]
     pub nats_url: Option<String>,
     /// Backend poll interval (KCLI-030).
     #[arg(long, env = "POLL_INTERVAL", default_value = "30s", value_parser = parse_duration)]
     pub poll_interval: Duration,
+    /// Backend poll interval while a tracked resource is `PROVISIONING`,
+    /// `PROGRESSING` or `DELETING` (KCLI-030): still one `GET /vms` and one
+    /// `GET /kubes` per cycle. Unset: `1s`, or `POLL_INTERVAL` when that is
+    /// shorter; a value longer than `POLL_INTERVAL` is refused.
+    #[arg(long, env = "TRANSITION_POLL_INTERVAL", value_parser = parse_duration)]
+    pub transition_poll_interval: Option<Duration>,
     /// Per-resource debounce window (EVT-025).
     #[arg(long, env = "DEBOUNCE_WINDOW", default_value = "5s", value_parser = parse_duration)]
     pub debounce_window: Duration,
@@ -183,15 +191,28 @@ pub struct Config {
     pub kweb_burst: u32,
 }
 
+/// Why a duration setting is refused (TMO-006).
+#[derive(Debug, thiserror::Error)]
+pub enum DurationError {
+    /// Not a humantime duration.
+    #[error("not a duration ({0}); use e.g. 500ms, 30s, 5m")]
+    Syntax(#[from] humantime::DurationError),
+    /// Zero.
+    #[error("must be greater than zero")]
+    Zero,
+}
+
+/// `TRANSITION_POLL_INTERVAL` when unset (and `POLL_INTERVAL` is not shorter): 1 s.
+pub const DEFAULT_TRANSITION_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Parses a humantime duration and refuses zero (TMO-006).
 ///
 /// # Errors
-/// A readable message when the text is not a duration or is zero.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let value = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("not a duration ({e}); use e.g. 500ms, 30s, 5m"))?;
+/// [`DurationError`] when the text is not a duration or is zero.
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+    let value = humantime::parse_duration(text.trim())?;
     if value.is_zero() {
-        return Err("must be greater than zero".to_owned());
+        return Err(DurationError::Zero);
     }
     Ok(value)
 }
@@ -214,6 +235,8 @@ pub struct Settings {
     pub advertise_derived: bool,
     /// NATS URL, `None` when publishing is disabled.
     pub nats_url: Option<String>,
+    /// Effective `TRANSITION_POLL_INTERVAL` (≤ `POLL_INTERVAL`).
+    pub transition_poll_interval: Duration,
     /// Registration id of the VM provider.
     pub provider_id_vm: String,
     /// Registration id of the cluster provider.
@@ -312,7 +335,8 @@ impl Config {
     /// [`StartupError::Config`] naming the variable: bad URLs, a wildcard
     /// `LISTEN_ADDRESS` without `ADVERTISE_URL` (REG-011), an invalid
     /// `PROVIDER_ID_*` (REG-009/REG-010), `CREATE_SYNC_TIMEOUT` ≥
-    /// `REQUEST_TIMEOUT` (TMO-001), an empty `NAME_PREFIX` or provider name.
+    /// `REQUEST_TIMEOUT` (TMO-001), `TRANSITION_POLL_INTERVAL` >
+    /// `POLL_INTERVAL`, an empty `NAME_PREFIX` or provider name.
     pub fn validate(self) -> Result<Settings, StartupError> {
         let kweb_url = check_url("KWEB_URL", &self.kweb_url, true)?;
         let spm_url = check_url("SPM_URL", &self.spm_url, true)?;
@@ -370,6 +394,20 @@ impl Config {
                 ),
             });
         }
+        let transition_poll_interval = match self.transition_poll_interval {
+            Some(t) if t > self.poll_interval => {
+                return Err(StartupError::Config {
+                    variable: "TRANSITION_POLL_INTERVAL",
+                    problem: format!(
+                        "{} must not be longer than POLL_INTERVAL {}",
+                        humantime::format_duration(t),
+                        humantime::format_duration(self.poll_interval)
+                    ),
+                });
+            }
+            Some(t) => t,
+            None => DEFAULT_TRANSITION_POLL_INTERVAL.min(self.poll_interval),
+        };
         let prefix_ok = !self.name_prefix.is_empty()
             && self
                 .name_prefix
@@ -383,6 +421,12 @@ impl Config {
             });
         }
         let nats_url = empty_to_none(self.nats_url.as_ref());
+        if let Some(url) = &nats_url {
+            crate::relay::nats_servers(url).map_err(|err| StartupError::Config {
+                variable: "NATS_URL",
+                problem: err.to_string(),
+            })?;
+        }
         let auth_token = empty_to_none(self.sp_auth_token.as_ref());
         if !matches!(
             self.log_level.as_str(),
@@ -404,6 +448,7 @@ impl Config {
             advertise_url,
             advertise_derived,
             nats_url,
+            transition_poll_interval,
             provider_id_vm,
             provider_id_cluster,
             auth_token,
@@ -476,6 +521,78 @@ mod tests {
             .validate()
             .expect_err("must fail");
         assert!(err.to_string().contains("CREATE_SYNC_TIMEOUT"), "{err}");
+    }
+
+    #[test]
+    fn kcli030_transition_poll_interval_defaults_to_1s_and_may_not_exceed_poll_interval() {
+        let mut args = base();
+        args.extend(["--advertise-url", "http://sp:8080"]);
+        let settings = Config::try_parse_from(args.clone())
+            .expect("parse")
+            .validate()
+            .expect("valid");
+        assert_eq!(settings.transition_poll_interval, Duration::from_secs(1));
+        // (POLL_INTERVAL, TRANSITION_POLL_INTERVAL, effective or refused)
+        let ms = Duration::from_millis;
+        for (poll, transition, effective) in [
+            ("30s", None, Some(ms(1_000))),
+            ("100ms", None, Some(ms(100))),
+            ("30s", Some("200ms"), Some(ms(200))),
+            ("5s", Some("5s"), Some(ms(5_000))),
+            ("2s", Some("3s"), None),
+        ] {
+            let mut args = args.clone();
+            args.extend(["--poll-interval", poll]);
+            if let Some(transition) = transition {
+                args.extend(["--transition-poll-interval", transition]);
+            }
+            let result = Config::try_parse_from(args).expect("parse").validate();
+            let valid = effective.is_some();
+            match result {
+                Ok(settings) => assert_eq!(
+                    Some(settings.transition_poll_interval),
+                    effective,
+                    "{poll}/{transition:?}"
+                ),
+                Err(err) => {
+                    assert!(!valid, "{poll}/{transition:?}: {err}");
+                    assert!(
+                        err.to_string().contains("TRANSITION_POLL_INTERVAL"),
+                        "{err}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn nats_url_takes_a_comma_separated_server_list() {
+        let mut args = base();
+        args.extend(["--advertise-url", "http://sp:8080"]);
+        // (NATS_URL, servers or refused)
+        for (url, servers) in [
+            ("nats://127.0.0.1:4222", Some(1)),
+            ("nats://a:4222, nats://b:4223 ,tls://c:4224", Some(3)),
+            ("nats://a:4222,,nats://b:4222,", Some(2)),
+            ("a:4222,b:4222", Some(2)),
+            ("nats://a:4222,http://[::1", None),
+            (" , ", None),
+        ] {
+            let mut args = args.clone();
+            args.extend(["--nats-url", url]);
+            let result = Config::try_parse_from(args).expect("parse").validate();
+            match (result, servers) {
+                (Ok(settings), Some(n)) => {
+                    let listed = crate::relay::nats_servers(
+                        settings.nats_url.as_deref().unwrap_or_default(),
+                    );
+                    assert_eq!(listed.ok().map(|l| l.len()), Some(n), "{url}");
+                }
+                (Err(err), None) => assert!(err.to_string().contains("NATS_URL"), "{err}"),
+                (Ok(_), None) => panic!("{url} must be refused"),
+                (Err(err), Some(_)) => panic!("{url}: {err}"),
+            }
+        }
     }
 
     #[test]

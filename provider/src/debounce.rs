@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::status::is_terminal;
+use crate::lifecycle::Status;
 
 #[derive(Debug, Default)]
 struct Entry {
@@ -18,7 +18,7 @@ struct Entry {
 
 /// Debounce bookkeeping keyed by resource id (in memory only).
 #[derive(Debug)]
-pub struct Debouncer {
+pub(crate) struct Debouncer {
     window: Duration,
     entries: HashMap<String, Entry>,
 }
@@ -26,7 +26,7 @@ pub struct Debouncer {
 impl Debouncer {
     /// A debouncer with `window`.
     #[must_use]
-    pub fn new(window: Duration) -> Self {
+    pub(crate) fn new(window: Duration) -> Self {
         Self {
             window,
             entries: HashMap::new(),
@@ -35,11 +35,11 @@ impl Debouncer {
 
     /// Records a status change of `id` to `status`; `true` means publish now,
     /// `false` means it is pending until [`Self::take_due`] returns it.
-    pub fn on_change(&mut self, id: &str, status: &str) -> bool {
+    pub(crate) fn on_change(&mut self, id: &str, status: Status) -> bool {
         let window = self.window;
         let entry = self.entries.entry(id.to_owned()).or_default();
         let now = Instant::now();
-        let publish = is_terminal(status)
+        let publish = status.is_terminal()
             || entry
                 .last_published
                 .is_none_or(|t| now.duration_since(t) >= window);
@@ -49,7 +49,7 @@ impl Debouncer {
         } else {
             entry.pending = true;
         }
-        if status == "DELETED" {
+        if status.is_deleted() {
             self.entries.remove(id);
         }
         publish
@@ -57,7 +57,7 @@ impl Debouncer {
 
     /// When the earliest pending status is due.
     #[must_use]
-    pub fn next_due(&self) -> Option<Instant> {
+    pub(crate) fn next_due(&self) -> Option<Instant> {
         self.entries
             .values()
             .filter(|e| e.pending)
@@ -66,7 +66,7 @@ impl Debouncer {
     }
 
     /// Ids whose pending status is due now; they count as published.
-    pub fn take_due(&mut self) -> Vec<String> {
+    pub(crate) fn take_due(&mut self) -> Vec<String> {
         let now = Instant::now();
         let window = self.window;
         let mut due = Vec::new();
@@ -81,7 +81,7 @@ impl Debouncer {
     }
 
     /// Drops a pending status (a full republish just covered it).
-    pub fn clear_pending(&mut self, id: &str) {
+    pub(crate) fn clear_pending(&mut self, id: &str) {
         if let Some(entry) = self.entries.get_mut(id) {
             entry.pending = false;
         }
@@ -91,18 +91,23 @@ impl Debouncer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lifecycle::{VmStatus, VmStatus::*};
+
+    const fn vm(s: VmStatus) -> Status {
+        Status::Vm(s)
+    }
 
     #[tokio::test(start_paused = true)]
     async fn evt025_only_the_latest_status_within_the_window() {
         let mut d = Debouncer::new(Duration::from_secs(5));
         assert!(
-            d.on_change("a", "PROVISIONING"),
+            d.on_change("a", vm(Provisioning)),
             "first change is published at once"
         );
         tokio::time::advance(Duration::from_secs(1)).await;
-        assert!(!d.on_change("a", "STOPPED"), "inside the window: pending");
+        assert!(!d.on_change("a", vm(Stopped)), "inside the window: pending");
         assert!(
-            !d.on_change("a", "RUNNING"),
+            !d.on_change("a", vm(Running)),
             "still pending; the latest wins"
         );
         assert_eq!(d.next_due(), Some(Instant::now() + Duration::from_secs(4)));
@@ -117,10 +122,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn evt026_terminal_statuses_bypass_and_cancel_pending() {
         let mut d = Debouncer::new(Duration::from_secs(5));
-        assert!(d.on_change("a", "RUNNING"));
-        assert!(!d.on_change("a", "STOPPED"));
+        assert!(d.on_change("a", vm(Running)));
+        assert!(!d.on_change("a", vm(Stopped)));
         assert!(
-            d.on_change("a", "FAILED"),
+            d.on_change("a", vm(Failed)),
             "terminal status is never held back"
         );
         assert!(
@@ -129,9 +134,9 @@ mod tests {
         );
         tokio::time::advance(Duration::from_millis(10)).await;
         assert!(
-            d.on_change("a", "DELETED"),
+            d.on_change("a", vm(Deleted)),
             "DELETED bypasses even right after FAILED"
         );
-        assert!(d.on_change("b", "RUNNING"), "other ids are independent");
+        assert!(d.on_change("b", vm(Running)), "other ids are independent");
     }
 }

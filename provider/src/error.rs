@@ -28,7 +28,10 @@ pub enum StartupError {
     },
     /// The state store exists but cannot be opened or read (ORP-008).
     #[error("STATE_STORE_PATH: {0}")]
-    Store(String),
+    Store(#[from] crate::store::StoreError),
+    /// The task opening the store ended without a result.
+    #[error("STATE_STORE_PATH: opening the store failed: {0}")]
+    StoreTask(#[source] tokio::task::JoinError),
     /// The listener could not be bound.
     #[error("LISTEN_ADDRESS: cannot bind: {0}")]
     Bind(std::io::Error),
@@ -49,8 +52,6 @@ pub enum Slug {
     AlreadyExists,
     /// 413: body over 1 MiB.
     PayloadTooLarge,
-    /// 415: kept for completeness; Ref answers 400 instead (VAL-002).
-    UnsupportedMediaType,
     /// 422: well-formed but unsupported.
     UnprocessableEntity,
     /// 500: unexpected failure of the provider itself.
@@ -64,14 +65,13 @@ pub enum Slug {
 }
 
 /// Every slug, for tests and snapshots.
-pub const ALL_SLUGS: [Slug; 12] = [
+pub const ALL_SLUGS: [Slug; 11] = [
     Slug::InvalidArgument,
     Slug::Unauthenticated,
     Slug::NotFound,
     Slug::MethodNotAllowed,
     Slug::AlreadyExists,
     Slug::PayloadTooLarge,
-    Slug::UnsupportedMediaType,
     Slug::UnprocessableEntity,
     Slug::Internal,
     Slug::BackendUnavailable,
@@ -93,7 +93,6 @@ impl Slug {
             Self::MethodNotAllowed => ("method-not-allowed", 405, "Method not allowed"),
             Self::AlreadyExists => ("already-exists", 409, "Already exists"),
             Self::PayloadTooLarge => ("payload-too-large", 413, "Payload too large"),
-            Self::UnsupportedMediaType => ("unsupported-media-type", 415, "Unsupported media type"),
             Self::UnprocessableEntity => ("unprocessable-entity", 422, "Unprocessable entity"),
             Self::Internal => ("internal", 500, "Internal error"),
             Self::BackendUnavailable => ("backend-unavailable", 502, "Backend unavailable"),
@@ -285,6 +284,7 @@ impl From<KwebError> for ApiError {
             KwebError::BadRequest { .. } => Self::internal(&err),
             KwebError::NotFound { .. }
             | KwebError::Unreachable { .. }
+            | KwebError::Interrupted { .. }
             | KwebError::Failure { .. }
             | KwebError::ReadOnly { .. }
             | KwebError::Unusable { .. } => Self::new(Slug::BackendUnavailable, err.to_string()),

@@ -1,11 +1,16 @@
-//! CloudEvents 1.0 status events (contract §9), built with cloudevents-sdk's
-//! `EventBuilderV10` and serialised with serde in structured JSON mode.
+//! CloudEvents 1.0 status events (contract §9) in structured JSON mode.
+//!
+//! The envelope is written out as JSON directly (construction cannot
+//! fail); the tests read it back with cloudevents-sdk's `Event` to check it
+//! is a valid CloudEvents 1.0 event.
 
-use cloudevents::{EventBuilder, EventBuilderV10};
+use std::time::{Duration, UNIX_EPOCH};
+
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::clock::rfc3339_millis;
+use crate::lifecycle::Status;
 use crate::store::{Kind, OutboxEntry};
 
 /// Builds the outbox entry for one status observation.
@@ -14,41 +19,42 @@ use crate::store::{Kind, OutboxEntry};
 /// (EVT-004), `type` `dcm.status.{service_type}` and `subject`
 /// `dcm.{service_type}` (EVT-002), `time` and `datacontenttype` (EVT-005).
 /// `data` is `{id, status, message, timestamp}` (EVT-006, EVT-007), plus
-/// `output_spec` with non-secret outputs when given (EVT-008).
+/// `output_spec` with non-secret outputs when given (EVT-008). `time` is
+/// RFC 3339 UTC with milliseconds only when they are not zero (the form
+/// cloudevents-sdk writes); `data.timestamp` always has milliseconds.
 #[must_use]
 pub fn status_event(
     kind: Kind,
     provider_name: &str,
     resource_id: &str,
-    status: &str,
+    status: Status,
     message: &str,
     output_spec: Option<Value>,
     at_ms: u64,
 ) -> OutboxEntry {
-    let time = rfc3339_millis(at_ms);
+    let timestamp = rfc3339_millis(at_ms);
     let subject = format!("dcm.{}", kind.service_type());
-    let mut data =
-        json!({"id": resource_id, "status": status, "message": message, "timestamp": time});
+    let mut data = json!({"id": resource_id, "status": status.as_str(), "message": message, "timestamp": timestamp});
     if let (Some(outputs), Some(obj)) = (output_spec, data.as_object_mut()) {
         obj.insert("output_spec".into(), outputs);
     }
-    let built = EventBuilderV10::new()
-        .id(Uuid::new_v4().to_string())
-        .source(format!("dcm/providers/{provider_name}"))
-        .ty(format!("dcm.status.{}", kind.service_type()))
-        .subject(subject.clone())
-        .time(time.clone())
-        .data("application/json", data.clone())
-        .build();
-    let event = match built.map(|e| serde_json::to_value(&e)) {
-        Ok(Ok(value)) => value,
-        // The builder only fails on a missing or unparsable attribute, which
-        // the values above cannot produce; fall back to the same shape by hand.
-        _ => json!({"specversion": "1.0", "id": Uuid::new_v4().to_string(),
-                    "source": format!("dcm/providers/{provider_name}"),
-                    "type": format!("dcm.status.{}", kind.service_type()), "subject": subject,
-                    "time": time, "datacontenttype": "application/json", "data": data}),
+    let at = UNIX_EPOCH + Duration::from_millis(at_ms);
+    let time = if at_ms.is_multiple_of(1000) {
+        humantime::format_rfc3339_seconds(at).to_string()
+    } else {
+        timestamp
     };
+    // The attribute order is the SDK's (serde_json keeps insertion order).
+    let event = json!({
+        "specversion": "1.0",
+        "id": Uuid::new_v4().to_string(),
+        "type": format!("dcm.status.{}", kind.service_type()),
+        "source": format!("dcm/providers/{provider_name}"),
+        "datacontenttype": "application/json",
+        "subject": subject,
+        "time": time,
+        "data": data,
+    });
     OutboxEntry {
         subject,
         resource_id: resource_id.to_owned(),
@@ -67,7 +73,7 @@ mod tests {
             Kind::Cluster,
             "kcli-cluster",
             "c1",
-            "ACTIVE",
+            Status::Cluster(crate::lifecycle::ClusterStatus::Active),
             "ok",
             None,
             1_788_256_800_000,
@@ -89,5 +95,42 @@ mod tests {
         assert_ne!(e["id"], "c1");
         assert!(Uuid::parse_str(e["id"].as_str().unwrap_or_default()).is_ok());
         assert_eq!(entry.subject, "dcm.cluster");
+    }
+
+    /// EVT-001, EVT-005: the envelope reads back as a CloudEvents 1.0 event
+    /// with the same attributes, at whole seconds and with milliseconds.
+    #[test]
+    fn evt001_envelope_is_a_cloudevent() {
+        use cloudevents::{AttributesReader, Event};
+        for (at_ms, time) in [
+            (1_788_256_800_000, "2026-09-01T10:00:00Z"),
+            (1_788_256_800_123, "2026-09-01T10:00:00.123Z"),
+        ] {
+            let entry = status_event(
+                Kind::Vm,
+                "kcli-vm",
+                "v1",
+                Status::Vm(crate::lifecycle::VmStatus::Running),
+                "VM is running",
+                Some(json!({"ip": "192.168.122.10"})),
+                at_ms,
+            );
+            assert_eq!(entry.event["time"], time);
+            let event: Event = serde_json::from_value(entry.event.clone()).expect("a CloudEvent");
+            assert_eq!(event.specversion().as_str(), "1.0");
+            assert_eq!(event.ty(), "dcm.status.vm");
+            assert_eq!(event.source().as_str(), "dcm/providers/kcli-vm");
+            assert_eq!(event.subject(), Some("dcm.vm"));
+            assert_eq!(event.datacontenttype(), Some("application/json"));
+            assert_eq!(
+                event.time().map(|t| t.timestamp_millis()),
+                Some(i64::try_from(at_ms).expect("fits"))
+            );
+            assert_eq!(
+                serde_json::to_string(&event).expect("serialises"),
+                serde_json::to_string(&entry.event).expect("serialises"),
+                "the SDK writes the same JSON back, attribute order included"
+            );
+        }
     }
 }

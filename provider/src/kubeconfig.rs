@@ -7,7 +7,7 @@ use serde_yaml_ng::{Mapping, Value};
 /// the current context's cluster, or of the first cluster, KCLI-024).
 /// `None` when the text is not a kubeconfig with a server.
 #[must_use]
-pub fn reduce(text: &str) -> Option<(String, String)> {
+pub(crate) fn reduce(text: &str) -> Option<(String, String)> {
     let doc: Value = serde_yaml_ng::from_str(text).ok()?;
     let named = |list: &str, name: &str| -> Option<Value> {
         doc.get(list)?

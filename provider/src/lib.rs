@@ -11,6 +11,8 @@
 //! - [`kweb`]: the kweb client that normalises kweb's quirks into
 //!   [`kweb::KwebError`].
 //! - [`store`]: redb tables (resources, names, order, intents, outbox).
+//! - [`lifecycle`]: the typed statuses and the pure decisions every
+//!   transition goes through (service and monitor only apply them).
 //! - [`monitor`]: polls kweb, maps statuses ([`status`]), debounces, finds
 //!   orphans, reconciles intents, with [`debounce`]; [`events`] builds CloudEvents; [`relay`]
 //!   delivers the outbox to NATS; [`registrar`] registers with DCM;
@@ -25,24 +27,27 @@
 //! a status write and an outbox event in one transaction.
 #![doc = "Contract: `shared/docs/dcm-sp-contract.md` (profile dcm-v1alpha1)."]
 
-pub mod app;
-pub mod clock;
+pub(crate) mod app;
+pub(crate) mod cadence;
+pub(crate) mod clock;
 pub mod config;
-pub mod debounce;
+pub(crate) mod debounce;
 pub mod error;
 pub mod events;
-pub mod health;
-pub mod http;
-pub mod kubeconfig;
-pub mod kweb;
-pub mod metrics;
-pub mod monitor;
-pub mod registrar;
-pub mod relay;
-pub mod service;
-pub mod spec;
+pub(crate) mod health;
+pub(crate) mod http;
+pub(crate) mod id;
+pub(crate) mod kubeconfig;
+pub(crate) mod kweb;
+pub mod lifecycle;
+pub(crate) mod metrics;
+pub(crate) mod monitor;
+pub(crate) mod registrar;
+pub(crate) mod relay;
+pub(crate) mod service;
+pub(crate) mod spec;
 pub mod startup;
-pub mod status;
+pub(crate) mod status;
 pub mod store;
 pub mod telemetry;
 

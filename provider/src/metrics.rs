@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 
 /// `(name, type, help)` of every metric the provider exposes.
-pub const METRICS: &[(&str, &str, &str)] = &[
+pub(crate) const METRICS: &[(&str, &str, &str)] = &[
     (
         "dcm_kcli_registration_status",
         "gauge",
@@ -76,7 +76,7 @@ type Key = (&'static str, String);
 
 /// The registry; cheap to share behind an `Arc`.
 #[derive(Debug, Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     series: Mutex<BTreeMap<Key, f64>>,
 }
 
@@ -100,45 +100,35 @@ fn label_text(labels: &[(&str, &str)]) -> String {
 
 impl Metrics {
     /// Adds `value` to a counter (or summary part).
-    pub fn add(&self, name: &'static str, labels: &[(&str, &str)], value: f64) {
+    pub(crate) fn add(&self, name: &'static str, labels: &[(&str, &str)], value: f64) {
         if let Ok(mut series) = self.series.lock() {
             *series.entry((name, label_text(labels))).or_insert(0.0) += value;
         }
     }
 
     /// Increments a counter by one.
-    pub fn inc(&self, name: &'static str, labels: &[(&str, &str)]) {
+    pub(crate) fn inc(&self, name: &'static str, labels: &[(&str, &str)]) {
         self.add(name, labels, 1.0);
     }
 
     /// Sets a gauge.
-    pub fn set(&self, name: &'static str, labels: &[(&str, &str)], value: f64) {
+    pub(crate) fn set(&self, name: &'static str, labels: &[(&str, &str)], value: f64) {
         if let Ok(mut series) = self.series.lock() {
             series.insert((name, label_text(labels)), value);
         }
     }
 
     /// Records one observation of a summary (`_sum` and `_count`).
-    pub fn observe(&self, name: &'static str, seconds: f64) {
+    pub(crate) fn observe(&self, name: &'static str, seconds: f64) {
         if let Ok(mut series) = self.series.lock() {
             *series.entry((name, "_sum".to_owned())).or_insert(0.0) += seconds;
             *series.entry((name, "_count".to_owned())).or_insert(0.0) += 1.0;
         }
     }
 
-    /// Current value of one series (tests and readiness use it).
-    #[must_use]
-    pub fn value(&self, name: &'static str, labels: &[(&str, &str)]) -> Option<f64> {
-        self.series
-            .lock()
-            .ok()?
-            .get(&(name, label_text(labels)))
-            .copied()
-    }
-
     /// Prometheus text exposition format 0.0.4.
     #[must_use]
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         let Ok(series) = self.series.lock() else {
             return out;

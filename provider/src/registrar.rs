@@ -23,11 +23,11 @@ const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 /// Retry delay cap (REG-021).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Bound of the deregistration attempt (REG-027).
-pub const DEREGISTER_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEREGISTER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `(name, id)` of the provider for `kind`.
 #[must_use]
-pub fn identity(app: &App, kind: Kind) -> (String, String) {
+pub(crate) fn identity(app: &App, kind: Kind) -> (String, String) {
     match kind {
         Kind::Vm => (
             app.settings.raw.provider_name_vm.clone(),
@@ -42,7 +42,7 @@ pub fn identity(app: &App, kind: Kind) -> (String, String) {
 
 /// The registration body (REG-002 to REG-008, KCLI-002, SEC-009).
 #[must_use]
-pub fn body(app: &App, kind: Kind) -> Value {
+pub(crate) fn body(app: &App, kind: Kind) -> Value {
     let (name, _) = identity(app, kind);
     let mut metadata = Map::new();
     metadata.insert("backend".into(), json!(app.backend()));
@@ -147,7 +147,7 @@ async fn attempt(app: &App, http: &reqwest::Client, kind: Kind) -> Attempt {
 /// Capped exponential backoff with full jitter (REG-021): the n-th delay is
 /// uniform in `[0, min(1 s × 2^n, 60 s)]`.
 #[derive(Debug, Clone)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     cap: Duration,
 }
 
@@ -160,14 +160,8 @@ impl Default for Backoff {
 }
 
 impl Backoff {
-    /// The upper bound of the next delay.
-    #[must_use]
-    pub const fn cap(&self) -> Duration {
-        self.cap
-    }
-
     /// The next jittered delay; doubles the cap up to 60 s.
-    pub fn next_delay(&mut self) -> Duration {
+    pub(crate) fn next_delay(&mut self) -> Duration {
         let ms = u64::try_from(self.cap.as_millis()).unwrap_or(u64::MAX);
         let delay = Duration::from_millis(rand::rng().random_range(0..=ms));
         self.cap = (self.cap * 2).min(MAX_BACKOFF);
@@ -176,7 +170,7 @@ impl Backoff {
 }
 
 /// Registers `kind` forever (until the task is aborted).
-pub async fn run(app: Arc<App>, kind: Kind) {
+pub(crate) async fn run(app: Arc<App>, kind: Kind) {
     let http = reqwest::Client::new();
     loop {
         let mut backoff = Backoff::default();
@@ -198,7 +192,7 @@ pub async fn run(app: Arc<App>, kind: Kind) {
 }
 
 /// Best-effort `DELETE {base}/providers/{id}` for both providers (REG-027).
-pub async fn deregister(app: &App) {
+pub(crate) async fn deregister(app: &App) {
     let http = reqwest::Client::new();
     for kind in [Kind::Vm, Kind::Cluster] {
         let (name, id) = identity(app, kind);
@@ -221,7 +215,7 @@ mod tests {
         let mut backoff = Backoff::default();
         let mut caps = Vec::new();
         for _ in 0..10 {
-            let cap = backoff.cap();
+            let cap = backoff.cap;
             caps.push(cap.as_secs());
             let delay = backoff.next_delay();
             assert!(delay <= cap, "{delay:?} > {cap:?}");

@@ -6,6 +6,13 @@
 //! the ack; otherwise it publishes on core NATS and flushes. It checks for
 //! a stream again after every (re)connect and every resync. The NATS client
 //! reconnects without limit, including when the server is down at startup.
+//!
+//! `NATS_URL` may list several servers of one cluster, comma-separated, as
+//! the Go provider's nats.go client takes them
+//! (`nats://n1:4222,nats://n2:4222`): the client connects to one of them
+//! and, when that server goes away, reconnects to another (or to a server
+//! the cluster announced). Events stay in the outbox meanwhile, and
+//! JetStream drops a re-sent event by its `Nats-Msg-Id`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,7 +23,7 @@ use async_nats::jetstream;
 use tokio::sync::watch;
 
 use crate::app::App;
-use crate::store::OutboxEntry;
+use crate::store::{OutboxEntry, StoreError};
 
 /// Bound of one publish (ack or flush).
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -25,17 +32,101 @@ const BATCH: usize = 256;
 /// Longest wait between retries after a failed publish.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
-/// Connects lazily: returns at once and keeps retrying in the background
-/// (EVT-042).
+/// Why a `NATS_URL` is refused.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum NatsUrlError {
+    /// An entry is not a NATS URL; `position` counts from 1 (the entry
+    /// itself is not repeated, as it may carry credentials).
+    #[error("server {position} of the list is not a NATS URL: {source}")]
+    NotNatsUrl {
+        /// 1-based position in the comma-separated list.
+        position: usize,
+        /// The parse error of `async_nats::ServerAddr`.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Only blanks and commas.
+    #[error("names no server; leave it empty to disable publishing")]
+    Empty,
+}
+
+/// Why a relay batch stopped; the entries not delivered stay in the
+/// outbox and are retried with backoff (EVT-042).
+#[derive(Debug, thiserror::Error)]
+enum RelayError {
+    /// The event could not be serialised.
+    #[error("could not encode the event")]
+    Encode(#[source] serde_json::Error),
+    /// `PUBLISH_TIMEOUT` passed looking up the stream of a subject.
+    #[error("stream lookup timed out")]
+    StreamLookupTimeout,
+    /// `PUBLISH_TIMEOUT` passed before the ack or flush.
+    #[error("publish timed out")]
+    PublishTimeout,
+    /// A JetStream publish or its ack failed.
+    #[error("JetStream publish failed")]
+    JetStream(#[source] jetstream::context::PublishError),
+    /// A core NATS publish failed.
+    #[error("NATS publish failed")]
+    Publish(#[source] async_nats::PublishError),
+    /// The flush after a core NATS publish failed.
+    #[error("NATS flush failed")]
+    Flush(#[source] async_nats::client::FlushError),
+    /// The client is not connected.
+    #[error("not connected")]
+    NotConnected,
+    /// Reading or trimming the outbox failed.
+    #[error("outbox store")]
+    Store(#[source] StoreError),
+    /// The blocking store task failed.
+    #[error("outbox store task")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+/// The servers of a `NATS_URL`: comma-separated URLs (`nats://host:4222`,
+/// `tls://`, `ws://`; a bare `host:port` means `nats://`), blanks around
+/// commas ignored.
 ///
 /// # Errors
-/// The connect error when the URL itself is invalid.
-pub async fn connect(
+/// [`NatsUrlError::NotNatsUrl`] with the position of an entry that is not a
+/// NATS URL, [`NatsUrlError::Empty`] when the list names no server.
+pub(crate) fn nats_servers(text: &str) -> Result<Vec<async_nats::ServerAddr>, NatsUrlError> {
+    let servers = text
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .enumerate()
+        .map(|(n, entry)| {
+            entry
+                .parse::<async_nats::ServerAddr>()
+                .map_err(|source| NatsUrlError::NotNatsUrl {
+                    position: n + 1,
+                    source,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if servers.is_empty() {
+        return Err(NatsUrlError::Empty);
+    }
+    Ok(servers)
+}
+
+/// Connects lazily to the servers of `url` (see [`nats_servers`]): returns
+/// at once and keeps retrying in the background (EVT-042). The connection is
+/// named `kcli-provider` in the servers' monitoring (`/connz`).
+///
+/// # Errors
+/// The connect error when `url` is not a list of NATS URLs.
+pub(crate) async fn connect(
     app: &Arc<App>,
     url: &str,
 ) -> Result<async_nats::Client, async_nats::ConnectError> {
+    let servers = nats_servers(url).map_err(|problem| {
+        async_nats::ConnectError::with_source(async_nats::ConnectErrorKind::ServerParse, problem)
+    })?;
     let flag = Arc::clone(app);
     async_nats::ConnectOptions::new()
+        .name("kcli-provider")
         .retry_on_initial_connect()
         .max_reconnects(None)
         .event_callback(move |event| {
@@ -54,7 +145,7 @@ pub async fn connect(
                 }
             }
         })
-        .connect(url)
+        .connect(servers)
         .await
 }
 
@@ -64,15 +155,15 @@ async fn publish(
     js: &jetstream::Context,
     streams: &mut HashMap<String, bool>,
     entry: &OutboxEntry,
-) -> Result<(), String> {
-    let payload = serde_json::to_vec(&entry.event).map_err(|e| e.to_string())?;
+) -> Result<(), RelayError> {
+    let payload = serde_json::to_vec(&entry.event).map_err(RelayError::Encode)?;
     let covered = match streams.get(&entry.subject) {
         Some(covered) => *covered,
         None => {
             let covered =
                 tokio::time::timeout(PUBLISH_TIMEOUT, js.stream_by_subject(entry.subject.clone()))
                     .await
-                    .map_err(|_| "stream lookup timed out".to_owned())?
+                    .map_err(|_| RelayError::StreamLookupTimeout)?
                     .is_ok();
             streams.insert(entry.subject.clone(), covered);
             covered
@@ -89,21 +180,21 @@ async fn publish(
             let ack = js
                 .publish_with_headers(entry.subject.clone(), headers, payload.into())
                 .await
-                .map_err(|e| e.to_string())?;
-            ack.await.map(drop).map_err(|e| e.to_string())
+                .map_err(RelayError::JetStream)?;
+            ack.await.map(drop).map_err(RelayError::JetStream)
         } else {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert("Content-Type", "application/cloudevents+json");
             client
                 .publish_with_headers(entry.subject.clone(), headers, payload.into())
                 .await
-                .map_err(|e| e.to_string())?;
-            client.flush().await.map_err(|e| e.to_string())
+                .map_err(RelayError::Publish)?;
+            client.flush().await.map_err(RelayError::Flush)
         }
     };
     tokio::time::timeout(PUBLISH_TIMEOUT, send)
         .await
-        .map_err(|_| "publish timed out".to_owned())?
+        .map_err(|_| RelayError::PublishTimeout)?
 }
 
 /// Delivers one batch; returns how many were delivered, or the error that stopped it.
@@ -112,17 +203,17 @@ async fn drain_batch(
     client: &async_nats::Client,
     js: &jetstream::Context,
     streams: &mut HashMap<String, bool>,
-) -> Result<usize, String> {
+) -> Result<usize, RelayError> {
     let store = app.store.clone();
     let head = tokio::task::spawn_blocking(move || store.outbox_head(BATCH))
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(RelayError::Task)?
+        .map_err(RelayError::Store)?;
     let mut delivered = Vec::with_capacity(head.len());
     let mut failure = None;
     for (seq, entry) in &head {
         if client.connection_state() != async_nats::connection::State::Connected {
-            failure = Some("not connected".to_owned());
+            failure = Some(RelayError::NotConnected);
             break;
         }
         match publish(client, js, streams, entry).await {
@@ -145,8 +236,8 @@ async fn drain_batch(
     let store = app.store.clone();
     tokio::task::spawn_blocking(move || store.outbox_delete(&delivered))
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(RelayError::Task)?
+        .map_err(RelayError::Store)?;
     match failure {
         Some(err) => Err(err),
         None => Ok(count),
@@ -166,7 +257,11 @@ fn update_gauges(app: &App) {
 }
 
 /// Runs until `stop` turns true and the outbox is drained (or forever).
-pub async fn run(app: Arc<App>, client: async_nats::Client, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn run(
+    app: Arc<App>,
+    client: async_nats::Client,
+    mut stop: watch::Receiver<bool>,
+) {
     let js = jetstream::new(client.clone());
     let mut streams: HashMap<String, bool> = HashMap::new();
     let mut backoff = Duration::from_millis(100);
@@ -195,7 +290,7 @@ pub async fn run(app: Arc<App>, client: async_nats::Client, mut stop: watch::Rec
                 if *stop.borrow() {
                     return;
                 }
-                tracing::debug!(error = %err, "outbox delivery paused");
+                tracing::debug!(error = ?err, "outbox delivery paused");
                 tokio::select! {
                     () = tokio::time::sleep(backoff) => {}
                     () = app.outbox_notify.notified() => {}

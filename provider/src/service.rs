@@ -1,10 +1,17 @@
 //! Resource operations behind the HTTP handlers: create, get, list, delete.
 //!
 //! Create: schema (400) → idempotency (replay 200 / 409) → resolution (422)
-//! → intent + record in one transaction → kweb call in a task → commit +
-//! event. The handler waits at most `CREATE_SYNC_TIMEOUT`; after that it
-//! answers 201 and the task finishes in the background (API-014, API-017).
+//! → intent + record in one transaction → a kweb slot → intent marked
+//! dispatched from inside the request (the body goes out only once the mark
+//! is durable, so a crash before it leaves a pending intent kweb never saw)
+//! → commit + event (ORP-009). The handler waits at most
+//! `CREATE_SYNC_TIMEOUT`; after that it answers 201 and the task finishes in
+//! the background (API-014, API-017). A call whose outcome is unknown keeps
+//! the record for the monitor (API-018, TMO-004).
 //! Delete: kweb first, then the store (API-060 to API-065).
+//!
+//! Every decision is made by [`crate::lifecycle`]; this module reads the
+//! store and kweb and applies the decision with one store call.
 
 use std::sync::Arc;
 
@@ -15,20 +22,23 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::app::{App, KUBECONFIG_TTL};
+use crate::app::App;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, FieldError, Slug};
+use crate::id::InstanceId;
 use crate::kweb::KwebError;
+use crate::kweb::client::Slot;
+use crate::lifecycle::create::{Commit, commit};
+use crate::lifecycle::delete::{DeleteStart, delete_failed, mark_deleting, start_delete};
+use crate::lifecycle::{
+    Admission, CreateFailure, Dispatch, IntentState, Origin, Status, create_failed,
+};
 use crate::spec::{self, json_equal};
-use crate::status::{cluster, vm};
-use crate::store::{Admission, Intent, Kind, Record};
-
-/// Ids that are literal path segments under `{endpoint}/` (API-012).
-pub const RESERVED_IDS: &[&str] = &["health"];
+use crate::store::{Intent, Kind, Record};
 
 /// Backend name length limits (KCLI-003).
 #[must_use]
-pub const fn name_limit(kind: Kind) -> usize {
+pub(crate) const fn name_limit(kind: Kind) -> usize {
     match kind {
         Kind::Vm => 63,
         Kind::Cluster => 50,
@@ -37,54 +47,54 @@ pub const fn name_limit(kind: Kind) -> usize {
 
 /// The resource representation (API-003).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Resource {
+pub(crate) struct Resource {
     /// Instance id.
-    pub id: String,
+    pub(crate) id: String,
     /// `{plural}/{id}`.
-    pub path: String,
+    pub(crate) path: String,
     /// Status from the profile vocabulary (API-005).
-    pub status: String,
+    pub(crate) status: String,
     /// Explanation of the status.
-    pub status_message: String,
+    pub(crate) status_message: String,
     /// The spec exactly as accepted (API-004).
     #[schema(value_type = Object)]
-    pub spec: Value,
+    pub(crate) spec: Value,
     /// RFC 3339 UTC.
-    pub create_time: String,
+    pub(crate) create_time: String,
     /// RFC 3339 UTC.
-    pub update_time: String,
+    pub(crate) update_time: String,
     /// VM IP address, when known (KCLI-017).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
+    pub(crate) ip: Option<String>,
     /// VM login user, when known (KCLI-017).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ssh_user: Option<String>,
+    pub(crate) ssh_user: Option<String>,
     /// Cluster API endpoint, only while `ACTIVE` (KCLI-024).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_endpoint: Option<String>,
+    pub(crate) api_endpoint: Option<String>,
     /// Base64 kubeconfig, only in GET of an `ACTIVE` cluster (SEC-003).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kubeconfig: Option<String>,
+    pub(crate) kubeconfig: Option<String>,
 }
 
 /// A list page (API-050).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ResourceList {
+pub(crate) struct ResourceList {
     /// Items, newest first.
-    pub results: Vec<Resource>,
+    pub(crate) results: Vec<Resource>,
     /// Opaque keyset token; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_page_token: Option<String>,
+    pub(crate) next_page_token: Option<String>,
 }
 
 impl Resource {
     /// Representation of a stored record (no credentials).
     #[must_use]
-    pub fn from_record(record: &Record) -> Self {
+    pub(crate) fn from_record(record: &Record) -> Self {
         Self {
             id: record.id.clone(),
             path: format!("{}/{}", record.kind.plural(), record.id),
-            status: record.status.clone(),
+            status: record.status.as_str().to_owned(),
             status_message: record.status_message.clone(),
             spec: record.spec.clone(),
             create_time: rfc3339(record.create_ms),
@@ -97,33 +107,13 @@ impl Resource {
     }
 }
 
-/// Whether `id` is acceptable (API-012).
-#[must_use]
-pub fn valid_id(id: &str) -> bool {
-    let b = id.as_bytes();
-    let inner = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-');
-    !b.is_empty()
-        && b.len() <= 253
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter().all(inner)
-        && !RESERVED_IDS.contains(&id)
-}
-
 /// Outcome of a create.
 #[derive(Debug)]
-pub enum Created {
+pub(crate) enum Created {
     /// A new resource (201).
     New(Resource),
     /// A replay (200, API-030).
     Replay(Resource),
-}
-
-pub(crate) fn initial_status(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Vm => vm::PROVISIONING,
-        Kind::Cluster => cluster::PROGRESSING,
-    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -134,15 +124,35 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::internal)
 }
 
+/// What became of a create's kweb call.
+#[derive(Debug)]
+enum Sent {
+    /// kweb was called; its answer.
+    Answered(Result<(), KwebError>),
+    /// Not sent, and the record already handled (cancelled by a delete,
+    /// gone, or dispatched before).
+    Nothing,
+    /// Marking the intent dispatched failed: not sent (ORP-009).
+    StoreFailed(ApiError),
+}
+
+/// The create of `id` no longer runs in this process; the monitor may
+/// observe it from now on.
+fn forget_creating(app: &App, id: &str) {
+    app.in_flight.remove(id);
+    // The monitor may observe the resource now (KCLI-030 transition cycles).
+    app.transitions.notify_one();
+}
+
 /// Creates a resource (API-010 to API-034). `spec` is already known to be an object.
 ///
 /// # Errors
 /// 400 for schema violations, 409 for conflicts, 422 for unsupported
 /// values, and the mapped kweb problem when kweb refuses within the wait.
-pub async fn create(
+pub(crate) async fn create(
     app: &Arc<App>,
     kind: Kind,
-    id: String,
+    id: InstanceId,
     spec: Map<String, Value>,
 ) -> Result<Created, ApiError> {
     let checked = match kind {
@@ -151,10 +161,11 @@ pub async fn create(
     };
     checked.map_err(ApiError::validation)?;
     let spec_value = Value::Object(spec.clone());
+    let id = id.as_str().to_owned();
     // VAL-015: idempotency is decided before semantic support.
     if let Some(existing) = app.store.get(&id)?
         && existing.kind == kind
-        && existing.status != "DELETING"
+        && !existing.status.is_deleting()
         && json_equal(&existing.spec, &spec_value)
     {
         return Ok(Created::Replay(Resource::from_record(&existing)));
@@ -191,15 +202,20 @@ pub async fn create(
         kind,
         name.clone(),
         spec_value,
-        initial_status(kind),
+        Origin::Created,
         message,
         &app.clock,
     );
+    // ORP-009: the intent is written pending with the record; the kweb
+    // call marks it dispatched just before its body goes out.
+    let slot = app.kweb.try_slot();
     let intent = Intent {
         id: id.clone(),
         kind,
         name: name.clone(),
         created_ms: record.create_ms,
+        state: IntentState::Pending,
+        body: Some(body.clone()),
     };
     let store = app.store.clone();
     let admitted = {
@@ -207,66 +223,212 @@ pub async fn create(
         blocking(move || store.admit(&record, &intent)).await??
     };
     match admitted {
-        Admission::Replay(existing) => {
+        Admission::Replay(existing) | Admission::SpecRecorded(existing) => {
             return Ok(Created::Replay(Resource::from_record(&existing)));
         }
         Admission::Conflict(reason) => return Err(ApiError::new(Slug::AlreadyExists, reason)),
         Admission::Admitted => {}
     }
-    if let Ok(mut creating) = app.creating.lock() {
-        creating.insert(id.clone());
-    }
+    app.in_flight.insert(&id);
     let (tx, rx) = oneshot::channel();
     let task_app = Arc::clone(app);
     let task_record = record.clone();
     app.background.spawn(async move {
-        let result = match kind {
-            Kind::Vm => task_app.kweb.create_vm(&body, None).await,
-            Kind::Cluster => task_app.kweb.create_kube(&body, None).await,
-        };
-        if let Err(result) = tx.send(result) {
-            finish_background(&task_app, &task_record, result).await;
+        let sent = send_create(&task_app, &task_record, slot, &body).await;
+        if let Err(sent) = tx.send(sent) {
+            finish_background(&task_app, &task_record, sent).await;
         }
     });
     let mut rx = rx;
     let wait = tokio::time::timeout(app.settings.raw.create_sync_timeout, &mut rx).await;
     match wait {
-        Ok(Ok(Ok(()))) => {
-            let committed = commit_created(app, &record).await?;
-            Ok(Created::New(Resource::from_record(&committed)))
-        }
-        Ok(Ok(Err(KwebError::Timeout { .. }))) if kind == Kind::Vm => {
-            // TMO-004: kweb may still create it; the monitor decides.
-            forget_creating(app, &id);
-            Ok(Created::New(Resource::from_record(&record)))
-        }
-        Ok(Ok(Err(err))) => {
-            // API-015: refused within the wait → no record, no event.
-            let store = app.store.clone();
-            let rid = id.clone();
-            blocking(move || store.remove(&rid, None)).await??;
-            forget_creating(app, &id);
-            Err(err.into())
-        }
+        Ok(Ok(sent)) => finish_in_wait(app, &record, sent).await,
         Ok(Err(_)) => Err(ApiError::internal("create task ended without a result")),
         Err(_) => {
             // Past the synchronous wait: a result that raced the timeout is
             // finished in the background like any later one.
             rx.close();
-            if let Ok(result) = rx.try_recv() {
+            if let Ok(sent) = rx.try_recv() {
                 let task_app = Arc::clone(app);
                 let record = record.clone();
                 app.background
-                    .spawn(async move { finish_background(&task_app, &record, result).await });
+                    .spawn(async move { finish_background(&task_app, &record, sent).await });
             }
             Ok(Created::New(Resource::from_record(&record)))
         }
     }
 }
 
-fn forget_creating(app: &App, id: &str) {
-    if let Ok(mut creating) = app.creating.lock() {
-        creating.remove(id);
+/// Sends the create on `slot`, or on the next free slot, and records the
+/// dispatch from inside the request: the body goes out only once the intent
+/// is durably marked dispatched, so a crash before that (while connecting,
+/// or waiting for a slot) leaves a pending intent that kweb never acted on,
+/// and a delete that came meanwhile cancels the create (ORP-009, API-064).
+async fn send_create(app: &Arc<App>, record: &Record, slot: Option<Slot>, body: &Value) -> Sent {
+    let op = match record.kind {
+        Kind::Vm => "POST /vms",
+        Kind::Cluster => "POST /kubes",
+    };
+    let slot = match slot {
+        Some(slot) => slot,
+        None => tokio::select! {
+            slot = app.kweb.slot(op) => match slot {
+                Ok(slot) => slot,
+                Err(err) => return Sent::Answered(Err(err)),
+            },
+            // TMO-007: shutting down; the intent stays pending.
+            () = app.background.stopping() => return Sent::Nothing,
+        },
+    };
+    if app.background.is_stopping() {
+        return Sent::Nothing;
+    }
+    let decided: Arc<std::sync::Mutex<Option<Result<Dispatch, ApiError>>>> = Arc::default();
+    let store = app.store.clone();
+    let id = record.id.clone();
+    let clock = app.clock;
+    let outcome = Arc::clone(&decided);
+    let gate: crate::kweb::client::Gate = Box::pin(async move {
+        let marked = blocking(move || store.mark_dispatched(&id, clock.now_ms())).await;
+        let result = match marked {
+            Ok(Ok((dispatch, _))) => Ok(dispatch),
+            Ok(Err(err)) => Err(err.into()),
+            Err(err) => Err(err),
+        };
+        let open = matches!(result, Ok(Dispatch::Send));
+        *outcome
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
+        open
+    });
+    let result = match record.kind {
+        Kind::Vm => app.kweb.create_vm(slot, body, gate).await,
+        Kind::Cluster => app.kweb.create_kube(slot, body, gate).await,
+    };
+    let decided = decided
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    match decided {
+        // The body went out (or its connection failed after the mark).
+        Some(Ok(Dispatch::Send)) => Sent::Answered(result),
+        // The connection failed before the body was asked for: nothing
+        // was sent and the intent is still pending.
+        None => Sent::Answered(result),
+        Some(Ok(Dispatch::Cancel)) => {
+            if let Err(err) =
+                remove_deleted(app, &record.id, &format!("{} deleted", record.name)).await
+            {
+                tracing::warn!(id = %record.id, error = ?err, "could not remove a create cancelled by a delete");
+            }
+            Sent::Nothing
+        }
+        Some(Ok(Dispatch::Skip | Dispatch::Forget)) => Sent::Nothing,
+        Some(Err(err)) => Sent::StoreFailed(err),
+    }
+}
+
+/// The create's outcome arrived within `CREATE_SYNC_TIMEOUT`.
+async fn finish_in_wait(app: &Arc<App>, record: &Record, sent: Sent) -> Result<Created, ApiError> {
+    let result = match sent {
+        Sent::Answered(result) => result,
+        Sent::Nothing => {
+            forget_creating(app, &record.id);
+            return Ok(Created::New(Resource::from_record(record)));
+        }
+        Sent::StoreFailed(err) => {
+            // Not sent: answer the failure and leave nothing behind.
+            let store = app.store.clone();
+            let id = record.id.clone();
+            if !matches!(blocking(move || store.remove(&id, None)).await, Ok(Ok(_))) {
+                tracing::error!(id = %record.id, "could not remove a create whose dispatch was not recorded; it is dispatched at the next start");
+            }
+            forget_creating(app, &record.id);
+            return Err(err);
+        }
+    };
+    let err = match result {
+        Ok(()) => {
+            let committed = commit_created(app, record).await;
+            forget_creating(app, &record.id);
+            return Ok(Created::New(Resource::from_record(&committed?)));
+        }
+        Err(err) => err,
+    };
+    let outcome = apply_failure(app, record, &err, false).await;
+    forget_creating(app, &record.id);
+    match outcome? {
+        Some(kept) => Ok(Created::New(Resource::from_record(&kept))),
+        None => Err(err.into()),
+    }
+}
+
+/// Applies [`create_failed`] with one store call. Returns the kept record
+/// when the create stays (API-018 answers 201 with it), `None` when it was
+/// rejected, failed or cancelled.
+async fn apply_failure(
+    app: &Arc<App>,
+    record: &Record,
+    err: &KwebError,
+    answered: bool,
+) -> Result<Option<Record>, ApiError> {
+    // A failed read decides nothing destructive: the error is answered and
+    // the intent stays for the monitor.
+    let current = app.store.get(&record.id)?;
+    let Some(current) = current else {
+        return Ok(None);
+    };
+    let decision = create_failed(&current, err.delivery(), answered, &err.to_string());
+    let store = app.store.clone();
+    let id = record.id.clone();
+    let now = app.clock.now_ms();
+    match decision {
+        CreateFailure::Reject => {
+            // API-015: refused within the wait → no record, no event.
+            blocking(move || store.remove(&id, None)).await??;
+            Ok(None)
+        }
+        CreateFailure::Cancelled => {
+            remove_deleted(app, &record.id, &format!("{} deleted", record.name)).await?;
+            Ok(None)
+        }
+        CreateFailure::Fail { message } => {
+            tracing::warn!(id = %record.id, error = %err, "create failed after the answer");
+            let event = app.event(
+                record.kind,
+                &record.id,
+                Status::failed(record.kind),
+                &message,
+                None,
+            );
+            blocking(move || {
+                store.update(&id, true, |r| {
+                    r.status = Status::failed(r.kind);
+                    r.status_message = message;
+                    r.update_ms = now;
+                    Some(event)
+                })
+            })
+            .await??;
+            app.outbox_changed();
+            Ok(None)
+        }
+        CreateFailure::Undecided { message } => {
+            // API-018, TMO-004: the intent stays; the monitor decides. The
+            // current status is published now (EVT-020).
+            tracing::warn!(id = %record.id, error = %err, "create outcome unknown; the monitor decides");
+            let event = app.event(record.kind, &record.id, current.status, &message, None);
+            let kept = blocking(move || {
+                store.update(&id, false, |r| {
+                    r.status_message = message;
+                    r.update_ms = now;
+                    Some(event)
+                })
+            })
+            .await??;
+            app.outbox_changed();
+            Ok(kept)
+        }
     }
 }
 
@@ -279,27 +441,29 @@ async fn commit_created(app: &Arc<App>, record: &Record) -> Result<Record, ApiEr
     let event = app.event(
         record.kind,
         &record.id,
-        initial_status(record.kind),
+        Status::initial(record.kind),
         &format!("created {}", record.name),
         None,
     );
     let now = app.clock.now_ms();
-    let name = record.name.clone();
     let updated = blocking(move || {
-        store.update(&id, true, |r| {
-            if r.status == "DELETING" {
-                return None;
-            }
-            r.status_message = format!("created {name}, waiting for it to come up");
-            r.update_ms = now;
-            Some(event)
+        store.update(&id, true, |r| match commit(r, now) {
+            Commit::Track => Some(event),
+            Commit::DeleteNow => None,
         })
     })
     .await??;
-    forget_creating(app, &record.id);
     app.outbox_changed();
     let updated = updated.unwrap_or_else(|| record.clone());
-    if record.kind == Kind::Vm && updated.status != "DELETING" {
+    if updated.status.is_deleting() {
+        let task_app = Arc::clone(app);
+        let record = updated.clone();
+        app.background.spawn(async move {
+            if let Err(err) = finish_delete(&task_app, &record, None, false).await {
+                tracing::warn!(id = %record.id, error = ?err, "delete after create failed; the monitor retries it");
+            }
+        });
+    } else if record.kind == Kind::Vm {
         // KCLI-005, off the answer's path; `owner` already carries the id.
         let task_app = Arc::clone(app);
         let (id, name) = (record.id.clone(), record.name.clone());
@@ -310,62 +474,60 @@ async fn commit_created(app: &Arc<App>, record: &Record) -> Result<Record, ApiEr
             }
         });
     }
-    if updated.status == "DELETING" {
-        let task_app = Arc::clone(app);
-        let record = updated.clone();
-        app.background.spawn(async move {
-            if let Err(err) = finish_delete(&task_app, &record, None).await {
-                tracing::warn!(id = %record.id, error = ?err, "delete after create failed; the monitor retries it");
-            }
-        });
-    }
     Ok(updated)
 }
 
 /// The create finished after the handler answered (API-014, API-016, TMO-004).
-async fn finish_background(app: &Arc<App>, record: &Record, result: Result<(), KwebError>) {
-    match result {
-        Ok(()) => {
-            if let Err(err) = commit_created(app, record).await {
-                tracing::error!(id = %record.id, error = ?err, "could not commit a background create");
-            }
-        }
-        Err(KwebError::Timeout { .. }) if record.kind == Kind::Vm => {
-            forget_creating(app, &record.id);
-            tracing::warn!(id = %record.id, "kweb create timed out; the monitor decides after CREATE_GRACE_PERIOD");
-        }
-        Err(_)
-            if app
-                .store
-                .get(&record.id)
-                .ok()
-                .flatten()
-                .is_some_and(|r| r.status == "DELETING") =>
-        {
-            // API-064: deleted while the create ran, and nothing was created.
-            let _ = remove_deleted(app, &record.id, &format!("{} deleted", record.name)).await;
+async fn finish_background(app: &Arc<App>, record: &Record, sent: Sent) {
+    let outcome = match sent {
+        Sent::Answered(Ok(())) => commit_created(app, record).await.map(drop),
+        Sent::Answered(Err(err)) => apply_failure(app, record, &err, true).await.map(drop),
+        Sent::Nothing => Ok(()),
+        Sent::StoreFailed(err) => Err(err),
+    };
+    forget_creating(app, &record.id);
+    if let Err(err) = outcome {
+        tracing::error!(id = %record.id, error = ?err, "could not record a background create's outcome; the monitor decides");
+    }
+}
+
+/// ORP-009 at start-up: sends every create that was still waiting for a
+/// kweb slot when the provider stopped (kweb never saw it). Dispatched
+/// intents are left to the monitor. A failed intents read changes nothing.
+pub(crate) async fn resume_intents(app: &Arc<App>) {
+    let store = app.store.clone();
+    let intents = match blocking(move || store.intents()).await {
+        Ok(Ok(intents)) => intents,
+        Ok(Err(err)) => {
+            tracing::error!(error = %err, "could not read create intents; pending creates wait for the next start");
+            return;
         }
         Err(err) => {
-            forget_creating(app, &record.id);
-            let message = format!("creation failed: {err}");
-            let event = app.event(record.kind, &record.id, "FAILED", &message, None);
-            let now = app.clock.now_ms();
-            let store = app.store.clone();
-            let id = record.id.clone();
-            let result = blocking(move || {
-                store.update(&id, true, |r| {
-                    r.status = "FAILED".into();
-                    r.status_message = message;
-                    r.update_ms = now;
-                    Some(event)
-                })
-            })
-            .await;
-            if !matches!(result, Ok(Ok(_))) {
-                tracing::error!(id = %record.id, "could not record a failed background create");
-            }
-            app.outbox_changed();
+            tracing::error!(error = ?err, "intent read task failed");
+            return;
         }
+    };
+    for intent in intents {
+        let (IntentState::Pending, Some(body)) = (intent.state, intent.body) else {
+            continue;
+        };
+        let record = match app.store.get(&intent.id) {
+            Ok(Some(record)) => record,
+            Ok(None) => continue,
+            Err(err) => {
+                tracing::error!(id = %intent.id, error = %err, "could not read the record of a pending create");
+                continue;
+            }
+        };
+        if !app.in_flight.insert(&record.id) {
+            continue;
+        }
+        tracing::info!(id = %record.id, "dispatching a create queued before the restart");
+        let task_app = Arc::clone(app);
+        app.background.spawn(async move {
+            let sent = send_create(&task_app, &record, None, &body).await;
+            finish_background(&task_app, &record, sent).await;
+        });
     }
 }
 
@@ -374,20 +536,20 @@ async fn finish_background(app: &Arc<App>, record: &Record, result: Result<(), K
 ///
 /// # Errors
 /// 404 when the id is unknown to this endpoint.
-pub async fn get(
+pub(crate) async fn get(
     app: &Arc<App>,
     kind: Kind,
-    id: &str,
+    id: &InstanceId,
     deadline: Instant,
 ) -> Result<Resource, ApiError> {
+    let id = id.as_str();
     let record = app
         .store
         .get(id)?
         .filter(|r| r.kind == kind)
         .ok_or_else(|| not_found(kind, id))?;
     let mut resource = Resource::from_record(&record);
-    if kind == Kind::Cluster
-        && record.status == cluster::ACTIVE
+    if record.status == Status::Cluster(crate::lifecycle::ClusterStatus::Active)
         && let Some(text) = cached_kubeconfig(app, &record, deadline).await
         && let Some((reduced, server)) = crate::kubeconfig::reduce(&text)
     {
@@ -398,16 +560,12 @@ pub async fn get(
 }
 
 async fn cached_kubeconfig(app: &App, record: &Record, deadline: Instant) -> Option<String> {
-    if let Some((text, at)) = app.kubeconfigs.lock().ok()?.get(&record.id).cloned()
-        && at.elapsed() < KUBECONFIG_TTL
-    {
+    if let Some(text) = app.kubeconfigs.get(&record.id) {
         return Some(text);
     }
     match app.kweb.kubeconfig(&record.name, Some(deadline)).await {
         Ok(Some(text)) => {
-            if let Ok(mut cache) = app.kubeconfigs.lock() {
-                cache.insert(record.id.clone(), (text.clone(), Instant::now()));
-            }
+            app.kubeconfigs.put(&record.id, text.clone());
             Some(text)
         }
         Ok(None) | Err(_) => None,
@@ -432,7 +590,7 @@ fn token_mac(key: &[u8], position: &str) -> String {
 
 /// Encodes a keyset position as an opaque, authenticated token (API-053).
 #[must_use]
-pub fn encode_token(key: &[u8], position: &str) -> String {
+pub(crate) fn encode_token(key: &[u8], position: &str) -> String {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position);
     format!("{b64}.{}", token_mac(key, position))
 }
@@ -452,7 +610,7 @@ fn decode_token(key: &[u8], kind: Kind, token: &str) -> Option<String> {
 ///
 /// # Errors
 /// 400 for a bad `max_page_size` or `page_token`.
-pub fn list(
+pub(crate) fn list(
     app: &App,
     kind: Kind,
     max_page_size: Option<&str>,
@@ -489,18 +647,19 @@ pub fn list(
 /// # Errors
 /// 404 for an unknown id; the mapped kweb problem when kweb fails (the
 /// status goes back); 504 when kweb does not answer in time (stays `DELETING`).
-pub async fn delete(
+pub(crate) async fn delete(
     app: &Arc<App>,
     kind: Kind,
-    id: &str,
+    id: &InstanceId,
     deadline: Instant,
 ) -> Result<(), ApiError> {
+    let id = id.as_str();
     let record = app
         .store
         .get(id)?
         .filter(|r| r.kind == kind)
         .ok_or_else(|| not_found(kind, id))?;
-    if record.status == "DELETING" {
+    if start_delete(&record) == DeleteStart::AlreadyDeleting {
         return Ok(());
     }
     app.evict_kubeconfig(id);
@@ -509,31 +668,32 @@ pub async fn delete(
     let now = app.clock.now_ms();
     let marked = blocking(move || {
         store.update(&rid, false, |r| {
-            r.previous_status = Some(r.status.clone());
-            r.status = "DELETING".into();
-            r.status_message = format!("deleting {}", r.name);
-            r.update_ms = now;
+            mark_deleting(r, now);
             None
         })
     })
     .await??
     .ok_or_else(|| not_found(kind, id))?;
-    let in_flight = app.creating.lock().map(|c| c.contains(id)).unwrap_or(false);
-    if in_flight {
-        // API-064: the create task deletes the backend resource once it exists.
+    app.transitions.notify_one();
+    if app.in_flight.contains(id) {
+        // API-064: the create task deletes the backend resource once it
+        // exists, or cancels the create if it was not sent yet.
         return Ok(());
     }
-    finish_delete(app, &marked, Some(deadline)).await
+    finish_delete(app, &marked, Some(deadline), true).await
 }
 
-/// Deletes in kweb, then removes the record and publishes `DELETED`.
-async fn finish_delete(
+/// Deletes in kweb, then removes the record and publishes `DELETED`. A
+/// failure is applied by [`delete_failed`] (`by_request`: a DCM delete
+/// request, which restores the status after a definite failure).
+pub(crate) async fn finish_delete(
     app: &Arc<App>,
     record: &Record,
     deadline: Option<Instant>,
+    by_request: bool,
 ) -> Result<(), ApiError> {
     let result = match record.kind {
-        Kind::Vm => app.kweb.delete_vm(&record.name, deadline).await.map(drop),
+        Kind::Vm => app.kweb.delete_vm(&record.name, deadline).await,
         Kind::Cluster => app.kweb.delete_kube(&record.name, deadline).await,
     };
     match result {
@@ -544,20 +704,16 @@ async fn finish_delete(
             remove_deleted(app, &record.id, &format!("{} deleted", record.name)).await?;
             Ok(())
         }
-        Err(err @ KwebError::Timeout { .. }) => {
-            tracing::warn!(id = %record.id, "kweb delete timed out; the monitor re-checks");
-            Err(err.into())
-        }
         Err(err) => {
+            tracing::warn!(id = %record.id, error = %err, "kweb delete failed");
             let store = app.store.clone();
             let id = record.id.clone();
             let now = app.clock.now_ms();
             let reason = err.to_string();
+            let delivery = err.delivery();
             blocking(move || {
                 store.update(&id, false, |r| {
-                    r.status = r.previous_status.take().unwrap_or_else(|| r.status.clone());
-                    r.status_message = format!("delete failed: {reason}");
-                    r.update_ms = now;
+                    delete_failed(r, delivery, by_request, &reason, now);
                     None
                 })
             })
@@ -585,23 +741,53 @@ async fn remove_leftover_nodes(app: &App, cluster: &str, deadline: Option<Instan
 ///
 /// # Errors
 /// 503 when the store fails.
-pub async fn remove_deleted(app: &Arc<App>, id: &str, message: &str) -> Result<(), ApiError> {
+pub(crate) async fn remove_deleted(
+    app: &Arc<App>,
+    id: &str,
+    message: &str,
+) -> Result<(), ApiError> {
     let Some(record) = app.store.get(id)? else {
         return Ok(());
     };
-    let event = app.event(record.kind, id, "DELETED", message, None);
+    let event = app.event(record.kind, id, Status::deleted(record.kind), message, None);
     let store = app.store.clone();
     let rid = id.to_owned();
     blocking(move || store.remove(&rid, Some(&event))).await??;
     app.evict_kubeconfig(id);
-    forget_creating(app, id);
     app.outbox_changed();
+    Ok(())
+}
+
+/// Removes a record the monitor found gone and publishes `DELETED`, in one
+/// transaction and only if the record is still as the poll read it (a
+/// create that committed meanwhile keeps it, ORP-007).
+///
+/// # Errors
+/// 503 when the store fails.
+pub(crate) async fn remove_observed(
+    app: &Arc<App>,
+    seen: &Record,
+    message: &str,
+) -> Result<(), ApiError> {
+    let event = app.event(
+        seen.kind,
+        &seen.id,
+        Status::deleted(seen.kind),
+        message,
+        None,
+    );
+    let store = app.store.clone();
+    let base = seen.clone();
+    if blocking(move || store.remove_if_unchanged(&base, &event)).await?? {
+        app.evict_kubeconfig(&seen.id);
+        app.outbox_changed();
+    }
     Ok(())
 }
 
 /// Field errors for a spec that is missing or not an object (VAL-003).
 #[must_use]
-pub fn spec_missing() -> ApiError {
+pub(crate) fn spec_missing() -> ApiError {
     ApiError::validation(vec![FieldError {
         field: "spec".into(),
         reason: "is required and must be an object".into(),

@@ -1,11 +1,10 @@
 //! Building and running the application (stable API: `Application::build`,
 //! `local_addr`, `run_until`).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -54,8 +53,7 @@ impl Application {
         let keep_latest = settings.nats_url.is_none();
         let store = tokio::task::spawn_blocking(move || Store::open(&path, keep_latest))
             .await
-            .map_err(|e| StartupError::Store(e.to_string()))?
-            .map_err(|e| StartupError::Store(e.to_string()))?;
+            .map_err(StartupError::StoreTask)??;
         let metrics = Arc::new(Metrics::default());
         let kweb = KwebClient::new(
             &settings.kweb_url,
@@ -112,10 +110,11 @@ impl Application {
             backend_type: RwLock::new(None),
             readiness: Readiness::default(),
             outbox_notify: Notify::new(),
-            kubeconfigs: Mutex::new(HashMap::new()),
+            transitions: Notify::new(),
+            kubeconfigs: crate::app::KubeconfigCache::default(),
             orphans: RwLock::new(Vec::new()),
             background: crate::app::Background::default(),
-            creating: Mutex::new(std::collections::HashSet::new()),
+            in_flight: crate::app::InFlight::default(),
             started: Instant::now(),
             recheck_streams: AtomicBool::new(true),
         });
@@ -156,12 +155,18 @@ impl Application {
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(health::probe_loop(
             Arc::clone(&app.health),
-            app.kweb.clone(),
-            app.settings.raw.health_probe_interval,
-            app.settings.raw.health_probe_timeout,
+            health::KwebChecks::new(
+                app.kweb.clone(),
+                &app.settings.kweb_url,
+                app.settings.raw.health_probe_timeout,
+            ),
+            health::Probing {
+                interval: app.settings.raw.health_probe_interval,
+            },
         )));
-        // ORP-009 runs inside the first poll; the catalog is filled before
-        // the first create can be served (KCLI-012) by that same poll.
+        // ORP-009: intents kweb never saw are sent again before the first
+        // poll, which resolves the dispatched ones and resumes deletes.
+        crate::service::resume_intents(&app).await;
         tasks.push(tokio::spawn(Monitor::new(Arc::clone(&app)).run()));
         for kind in [Kind::Vm, Kind::Cluster] {
             tasks.push(tokio::spawn(registrar::run(Arc::clone(&app), kind)));
@@ -180,10 +185,13 @@ impl Application {
         let started_shutdown = Arc::new(Notify::new());
         let signal = Arc::clone(&started_shutdown);
         let health = Arc::clone(&app.health);
+        let stopping = Arc::clone(&app);
         let lame_duck = lame_duck(shutdown_timeout);
         let graceful = async move {
             shutdown.await;
             health.shutting_down();
+            stopping.background.begin_stop();
+            drop(stopping);
             signal.notify_waiters();
             // HLT-012: keep accepting for a moment so that pollers read
             // `unhealthy` instead of a refused connection.

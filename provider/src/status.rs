@@ -1,52 +1,9 @@
-//! Status vocabularies and the kweb → DCM mappings (contract §10).
-
-/// VM statuses of `dcm-v1alpha1` (VOC-001).
-pub mod vm {
-    /// Being created.
-    pub const PROVISIONING: &str = "PROVISIONING";
-    /// Powered on.
-    pub const RUNNING: &str = "RUNNING";
-    /// Powered off.
-    pub const STOPPED: &str = "STOPPED";
-    /// Suspended, paused or blocked.
-    pub const PAUSED: &str = "PAUSED";
-    /// Shutting down.
-    pub const STOPPING: &str = "STOPPING";
-    /// Needs intervention.
-    pub const FAILED: &str = "FAILED";
-    /// Delete accepted.
-    pub const DELETING: &str = "DELETING";
-    /// Gone.
-    pub const DELETED: &str = "DELETED";
-}
-
-/// Cluster statuses of `dcm-v1alpha1` (VOC-001).
-pub mod cluster {
-    /// Provisioning; not yet usable.
-    pub const PROGRESSING: &str = "PROGRESSING";
-    /// Usable.
-    pub const ACTIVE: &str = "ACTIVE";
-    /// Was active; some nodes unhealthy.
-    pub const DEGRADED: &str = "DEGRADED";
-    /// Was active; unreachable.
-    pub const UNAVAILABLE: &str = "UNAVAILABLE";
-    /// Provisioning failed or timed out.
-    pub const FAILED: &str = "FAILED";
-    /// Delete accepted.
-    pub const DELETING: &str = "DELETING";
-    /// Gone.
-    pub const DELETED: &str = "DELETED";
-}
-
-/// Whether a status is terminal (`DELETED`, `FAILED`): it bypasses debounce (EVT-026).
-#[must_use]
-pub fn is_terminal(status: &str) -> bool {
-    matches!(status, "DELETED" | "FAILED")
-}
+//! The kweb → DCM state mapping (contract §10.3); the vocabularies are
+//! [`crate::lifecycle::Status`].
 
 /// What one kweb VM state means (contract §10.3), before the grace rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VmState {
+pub(crate) enum VmState {
     /// `RUNNING`.
     Running,
     /// Powered off: `STOPPED`, or `PROVISIONING` within the grace period (VOC-006).
@@ -66,7 +23,7 @@ pub enum VmState {
 /// Maps a raw kweb VM status, compared case-insensitively (contract §10.3).
 /// `backend` is the type of kweb's default client (`gcp` changes `terminated`).
 #[must_use]
-pub fn map_vm(raw: Option<&str>, backend: &str) -> VmState {
+pub(crate) fn map_vm(raw: Option<&str>, backend: &str) -> VmState {
     let Some(raw) = raw else {
         return VmState::Unknown("null".into());
     };

@@ -5,8 +5,9 @@
 //! - `resources`: id → JSON [`Record`] (spec stored verbatim, API-004);
 //! - `names`: kcli name → id (KCLI-004, API-033);
 //! - `order`: `{type}/{inverted create ns}/{id}` → () for keyset lists (API-053);
-//! - `intents`: id → JSON [`Intent`], written before the first kweb call of a
-//!   create and removed after it (API-017, ORP-009);
+//! - `intents`: id → JSON [`Intent`], written with the record before the
+//!   create's kweb call, marked *dispatched* just before the call is sent,
+//!   and removed once the outcome is known (API-017, ORP-009);
 //! - `outbox`: sequence → JSON [`OutboxEntry`], written in the same
 //!   transaction as the status change it reports (EVT-040);
 //! - `outbox_latest`: id → sequence, used only while publishing is disabled
@@ -15,7 +16,7 @@
 //! Every write is one redb transaction; commits are durable (fsync) before
 //! the caller answers. The file is created with mode 0600 (SEC-011).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::clock::Clock;
+use crate::lifecycle::{self, Admission, Dispatch, IntentState, Origin, Stage, Status};
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("resources");
@@ -32,46 +34,46 @@ const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 const OUTBOX_LATEST: TableDefinition<&str, u64> = TableDefinition::new("outbox_latest");
 
-/// Schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Schema version this build writes. Version 2 added the intent state and
+/// the kweb request body (ORP-009) and the record origin (ORP-005).
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// A store failure.
+/// A store failure; redb and I/O errors keep their source.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// redb reported an error.
+    /// The database could not be opened or created.
     #[error("state store: {0}")]
-    Redb(String),
+    Database(#[from] redb::DatabaseError),
+    /// A transaction could not begin.
+    #[error("state store: {0}")]
+    Transaction(#[from] redb::TransactionError),
+    /// A table could not be opened.
+    #[error("state store: {0}")]
+    Table(#[from] redb::TableError),
+    /// A read or write failed.
+    #[error("state store: {0}")]
+    Storage(#[from] redb::StorageError),
+    /// A commit failed (nothing of the transaction was written).
+    #[error("state store: {0}")]
+    Commit(#[from] redb::CommitError),
+    /// Creating the directory or setting the file mode failed.
+    #[error("state store: {}: {source}", path.display())]
+    Io {
+        /// The path at fault.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A stored value did not decode.
     #[error("state store: corrupt value: {0}")]
-    Corrupt(String),
+    Corrupt(#[from] serde_json::Error),
     /// The file was written by a newer schema.
     #[error("state store schema version {found} is newer than this build's {SCHEMA_VERSION}")]
     NewerSchema {
         /// Version found in the file.
         found: u32,
     },
-}
-
-macro_rules! redb_err {
-    ($($t:ty),*) => {$(
-        impl From<$t> for StoreError {
-            fn from(e: $t) -> Self { Self::Redb(e.to_string()) }
-        }
-    )*};
-}
-redb_err!(
-    redb::Error,
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
-
-impl From<serde_json::Error> for StoreError {
-    fn from(e: serde_json::Error) -> Self {
-        Self::Corrupt(e.to_string())
-    }
 }
 
 /// Service type of a resource.
@@ -106,6 +108,7 @@ impl Kind {
 
 /// One managed resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredRecord", into = "StoredRecord")]
 pub struct Record {
     /// Instance id (API-010).
     pub id: String,
@@ -115,8 +118,8 @@ pub struct Record {
     pub spec: Value,
     /// kcli name (KCLI-003).
     pub name: String,
-    /// Current DCM status (API-005).
-    pub status: String,
+    /// Current DCM status (API-005), from the vocabulary of `kind`.
+    pub status: Status,
     /// Explanation of the status.
     pub status_message: String,
     /// Creation time, Unix milliseconds.
@@ -126,38 +129,129 @@ pub struct Record {
     /// Ordering key component: creation time in nanoseconds (unique per store).
     pub create_ns: u128,
     /// VM `ip` from kweb (KCLI-017).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     /// VM `ssh_user` from kweb `user` (KCLI-017).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssh_user: Option<String>,
     /// The VM was seen running at least once (VOC-006).
-    #[serde(default)]
     pub seen_running: bool,
     /// The cluster was `ACTIVE` at least once (VOC-007).
-    #[serde(default)]
     pub ever_active: bool,
     /// When the backend state became unmappable, Unix ms (VOC-005).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unknown_since_ms: Option<u64>,
     /// Status before `DELETING`, restored after a definite delete failure (API-065).
+    pub previous_status: Option<Status>,
+    /// Furthest stage reached (TMO-005, ORP-009).
+    pub stage: Option<Stage>,
+    /// Created through the API or adopted (ORP-005).
+    pub origin: Origin,
+}
+
+/// The stored JSON shape of a [`Record`] (statuses as their wire text).
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredRecord {
+    id: String,
+    kind: Kind,
+    spec: Value,
+    name: String,
+    status: String,
+    status_message: String,
+    create_ms: u64,
+    update_ms: u64,
+    create_ns: u128,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_status: Option<String>,
-    /// Furthest cluster stage reached, for the TMO-005 message.
+    ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stage: Option<String>,
+    ssh_user: Option<String>,
+    #[serde(default)]
+    seen_running: bool,
+    #[serde(default)]
+    ever_active: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unknown_since_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stage: Option<Stage>,
+    #[serde(default)]
+    origin: Origin,
+}
+
+/// A stored status outside the vocabulary of its record's service type.
+#[derive(Debug, thiserror::Error)]
+#[error("stored status {text:?} is not a {} status", kind.service_type())]
+pub struct UnknownStatus {
+    kind: Kind,
+    text: String,
+}
+
+fn parse_status(kind: Kind, text: String) -> Result<Status, UnknownStatus> {
+    Status::parse(kind, &text).ok_or(UnknownStatus { kind, text })
+}
+
+impl TryFrom<StoredRecord> for Record {
+    type Error = UnknownStatus;
+
+    fn try_from(r: StoredRecord) -> Result<Self, Self::Error> {
+        Ok(Self {
+            status: parse_status(r.kind, r.status)?,
+            previous_status: r
+                .previous_status
+                .map(|p| parse_status(r.kind, p))
+                .transpose()?,
+            id: r.id,
+            kind: r.kind,
+            spec: r.spec,
+            name: r.name,
+            status_message: r.status_message,
+            create_ms: r.create_ms,
+            update_ms: r.update_ms,
+            create_ns: r.create_ns,
+            ip: r.ip,
+            ssh_user: r.ssh_user,
+            seen_running: r.seen_running,
+            ever_active: r.ever_active,
+            unknown_since_ms: r.unknown_since_ms,
+            stage: r.stage,
+            origin: r.origin,
+        })
+    }
+}
+
+impl From<Record> for StoredRecord {
+    fn from(r: Record) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind,
+            spec: r.spec,
+            name: r.name,
+            status: r.status.as_str().to_owned(),
+            status_message: r.status_message,
+            create_ms: r.create_ms,
+            update_ms: r.update_ms,
+            create_ns: r.create_ns,
+            ip: r.ip,
+            ssh_user: r.ssh_user,
+            seen_running: r.seen_running,
+            ever_active: r.ever_active,
+            unknown_since_ms: r.unknown_since_ms,
+            previous_status: r.previous_status.map(|p| p.as_str().to_owned()),
+            stage: r.stage,
+            origin: r.origin,
+        }
+    }
 }
 
 impl Record {
     /// A resource the monitor has not observed yet (no address, stage or
-    /// status history), created now by `clock`.
+    /// status history) at the initial status of `kind` (VOC-002), created
+    /// now by `clock`.
     #[must_use]
     pub fn new(
         id: String,
         kind: Kind,
         name: String,
         spec: Value,
-        status: &str,
+        origin: Origin,
         status_message: String,
         clock: &Clock,
     ) -> Self {
@@ -167,7 +261,7 @@ impl Record {
             kind,
             spec,
             name,
-            status: status.to_owned(),
+            status: Status::initial(kind),
             status_message,
             create_ms: now,
             update_ms: now,
@@ -179,11 +273,13 @@ impl Record {
             unknown_since_ms: None,
             previous_status: None,
             stage: None,
+            origin,
         }
     }
 }
 
-/// A create in progress (API-017): written before the first kweb call.
+/// A create in progress (API-017, ORP-009): written with the record before
+/// the kweb call, removed once kweb's outcome is known.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Intent {
     /// Instance id.
@@ -194,6 +290,22 @@ pub struct Intent {
     pub name: String,
     /// When the intent was written, Unix ms.
     pub created_ms: u64,
+    /// Pending or dispatched (ORP-009).
+    pub state: IntentState,
+    /// The kweb request body (`POST /vms` or `POST /kubes`), so a pending
+    /// intent can be dispatched after a restart. `None` only for intents
+    /// migrated from schema 1, which are all dispatched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+/// An intent as schema 1 wrote it (before ORP-009's dispatched flag).
+#[derive(Deserialize)]
+struct IntentV1 {
+    id: String,
+    kind: Kind,
+    name: String,
+    created_ms: u64,
 }
 
 /// One event waiting for delivery.
@@ -215,7 +327,7 @@ pub struct BatchItem {
     /// Resource id.
     pub id: String,
     /// Status the decision was based on.
-    pub base_status: String,
+    pub base_status: Status,
     /// `update_ms` the decision was based on.
     pub base_update_ms: u64,
     /// The record to store.
@@ -224,17 +336,6 @@ pub struct BatchItem {
     pub event: Option<OutboxEntry>,
     /// Remove the create intent (ORP-009).
     pub clear_intent: bool,
-}
-
-/// Result of admitting a create (API-030 to API-034).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Admission {
-    /// Record and intent written; the caller calls kweb now.
-    Admitted,
-    /// Same id, same type, JSON-equal spec: answer from the store.
-    Replay(Box<Record>),
-    /// Different spec or type, `DELETING`, or a taken backend name.
-    Conflict(String),
 }
 
 /// Handle to the store; cloning shares the database.
@@ -266,8 +367,10 @@ impl Store {
     /// [`StoreError`] when the file cannot be created, opened or migrated.
     pub fn open(path: &Path, keep_latest_only: bool) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| StoreError::Redb(format!("{}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
         }
         let existed = path.exists();
         let db = if existed {
@@ -278,8 +381,12 @@ impl Store {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| StoreError::Redb(format!("chmod 0600: {e}")))?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |source| StoreError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                },
+            )?;
         }
         let store = Self {
             db: Arc::new(db),
@@ -290,7 +397,7 @@ impl Store {
     }
 
     /// Creates the tables, writes the schema version and the token key, and
-    /// is the hook for future migrations.
+    /// migrates older files in the same transaction.
     fn migrate(&self) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         {
@@ -301,11 +408,11 @@ impl Store {
                 .map(u32::from_le_bytes);
             match found {
                 Some(v) if v > SCHEMA_VERSION => return Err(StoreError::NewerSchema { found: v }),
-                // Future versions add `Some(old) => migrate_from(old)` arms here.
-                Some(_) => {}
-                None => {
-                    meta.insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
-                }
+                Some(1) => Self::migrate_from_1(&txn)?,
+                Some(_) | None => {}
+            }
+            if found != Some(SCHEMA_VERSION) {
+                meta.insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
             }
             if meta.get("token_key")?.is_none() {
                 let key: [u8; 32] = rand::random();
@@ -319,6 +426,47 @@ impl Store {
             txn.open_table(OUTBOX_LATEST)?;
         }
         txn.commit()?;
+        Ok(())
+    }
+
+    /// Schema 1 → 2: every intent schema 1 wrote may have reached kweb, so it
+    /// becomes dispatched at its creation time (ORP-009: never re-issued);
+    /// records whose message says they were adopted get origin `adopted`
+    /// (ORP-005; schema 1 had no other trace of it).
+    fn migrate_from_1(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+        let mut intents = txn.open_table(INTENTS)?;
+        let mut rewritten = Vec::new();
+        for item in intents.iter()? {
+            let (k, v) = item?;
+            let old: IntentV1 = decode(v.value())?;
+            let intent = Intent {
+                id: old.id,
+                kind: old.kind,
+                name: old.name,
+                created_ms: old.created_ms,
+                state: IntentState::Dispatched {
+                    at_ms: old.created_ms,
+                },
+                body: None,
+            };
+            rewritten.push((k.value().to_owned(), serde_json::to_vec(&intent)?));
+        }
+        for (k, v) in rewritten {
+            intents.insert(k.as_str(), v.as_slice())?;
+        }
+        let mut resources = txn.open_table(RESOURCES)?;
+        let mut adopted = Vec::new();
+        for item in resources.iter()? {
+            let (k, v) = item?;
+            let mut record: Record = decode(v.value())?;
+            if record.status_message.starts_with("adopted ") {
+                record.origin = Origin::Adopted;
+                adopted.push((k.value().to_owned(), serde_json::to_vec(&record)?));
+            }
+        }
+        for (k, v) in adopted {
+            resources.insert(k.as_str(), v.as_slice())?;
+        }
         Ok(())
     }
 
@@ -343,15 +491,6 @@ impl Store {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(RESOURCES)?;
         table.get(id)?.map(|v| decode(v.value())).transpose()
-    }
-
-    /// Whether a create intent is pending for `id`.
-    ///
-    /// # Errors
-    /// [`StoreError`] on read failure.
-    pub fn has_intent(&self, id: &str) -> Result<bool, StoreError> {
-        let txn = self.db.begin_read()?;
-        Ok(txn.open_table(INTENTS)?.get(id)?.is_some())
     }
 
     /// Every record (monitor, startup republish).
@@ -451,7 +590,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError`] on write failure.
-    pub fn admit(&self, record: &Record, intent: &Intent) -> Result<Admission, StoreError> {
+    pub(crate) fn admit(&self, record: &Record, intent: &Intent) -> Result<Admission, StoreError> {
         let txn = self.db.begin_write()?;
         let outcome = {
             let mut resources = txn.open_table(RESOURCES)?;
@@ -460,52 +599,64 @@ impl Store {
                 .get(record.id.as_str())?
                 .map(|v| decode(v.value()))
                 .transpose()?;
-            if let Some(existing) = existing {
-                if existing.kind != record.kind {
-                    Admission::Conflict(format!(
-                        "id {} is already used by a {}",
-                        record.id,
-                        existing.kind.service_type()
-                    ))
-                } else if existing.status == "DELETING" {
-                    Admission::Conflict(format!(
-                        "{} {} is being deleted",
-                        existing.kind.service_type(),
-                        record.id
-                    ))
-                } else if crate::spec::json_equal(&existing.spec, &record.spec) {
-                    Admission::Replay(Box::new(existing))
-                } else if existing.status_message.starts_with("adopted") {
-                    // ORP-005: a replay of an adopted resource stores its spec.
-                    let mut updated = existing;
-                    updated.spec = record.spec.clone();
-                    updated.status_message = "spec recorded from a create replay".into();
-                    resources
-                        .insert(record.id.as_str(), serde_json::to_vec(&updated)?.as_slice())?;
-                    Admission::Replay(Box::new(updated))
-                } else {
-                    Admission::Conflict(format!(
-                        "id {} already exists with a different spec",
-                        record.id
-                    ))
-                }
-            } else if let Some(owner) = names
+            let name_owner = names
                 .get(record.name.as_str())?
-                .map(|v| v.value().to_owned())
-            {
-                Admission::Conflict(format!(
-                    "backend name {} is already used by {owner}",
-                    record.name
-                ))
-            } else {
-                resources.insert(record.id.as_str(), serde_json::to_vec(record)?.as_slice())?;
-                names.insert(record.name.as_str(), record.id.as_str())?;
-                txn.open_table(ORDER)?
-                    .insert(order_key(record).as_str(), ())?;
-                txn.open_table(INTENTS)?
-                    .insert(record.id.as_str(), serde_json::to_vec(intent)?.as_slice())?;
-                Admission::Admitted
+                .map(|v| v.value().to_owned());
+            let outcome = lifecycle::admit(existing, name_owner.as_deref(), record);
+            match &outcome {
+                Admission::Admitted => {
+                    resources.insert(record.id.as_str(), serde_json::to_vec(record)?.as_slice())?;
+                    names.insert(record.name.as_str(), record.id.as_str())?;
+                    txn.open_table(ORDER)?
+                        .insert(order_key(record).as_str(), ())?;
+                    txn.open_table(INTENTS)?
+                        .insert(record.id.as_str(), serde_json::to_vec(intent)?.as_slice())?;
+                }
+                Admission::SpecRecorded(updated) => {
+                    resources.insert(
+                        record.id.as_str(),
+                        serde_json::to_vec(updated.as_ref())?.as_slice(),
+                    )?;
+                }
+                Admission::Replay(_) | Admission::Conflict(_) => {}
             }
+            outcome
+        };
+        txn.commit()?;
+        Ok(outcome)
+    }
+
+    /// Marks the intent of `id` dispatched at `at_ms`, just before its kweb
+    /// call is sent (ORP-009), unless [`lifecycle::dispatch`] says otherwise
+    /// for the record as it is now: a record being deleted is not sent
+    /// (API-064) and a vanished record drops its intent.
+    ///
+    /// # Errors
+    /// [`StoreError`] on write failure (the caller must not send then).
+    pub(crate) fn mark_dispatched(
+        &self,
+        id: &str,
+        at_ms: u64,
+    ) -> Result<(Dispatch, Option<Record>), StoreError> {
+        let txn = self.db.begin_write()?;
+        let outcome = {
+            let resources = txn.open_table(RESOURCES)?;
+            let mut intents = txn.open_table(INTENTS)?;
+            let record: Option<Record> =
+                resources.get(id)?.map(|v| decode(v.value())).transpose()?;
+            let intent: Option<Intent> = intents.get(id)?.map(|v| decode(v.value())).transpose()?;
+            let dispatch = lifecycle::dispatch(record.as_ref(), intent.as_ref().map(|i| i.state));
+            match (&dispatch, intent) {
+                (Dispatch::Send, Some(mut intent)) => {
+                    intent.state = IntentState::Dispatched { at_ms };
+                    intents.insert(id, serde_json::to_vec(&intent)?.as_slice())?;
+                }
+                (Dispatch::Forget, Some(_)) => {
+                    intents.remove(id)?;
+                }
+                _ => {}
+            }
+            (dispatch, record)
         };
         txn.commit()?;
         Ok(outcome)
@@ -650,24 +801,57 @@ impl Store {
         event: Option<&OutboxEntry>,
     ) -> Result<Option<Record>, StoreError> {
         let txn = self.db.begin_write()?;
-        let removed = {
-            let mut resources = txn.open_table(RESOURCES)?;
-            let record: Option<Record> = resources
-                .remove(id)?
-                .map(|v| decode(v.value()))
-                .transpose()?;
-            if let Some(record) = &record {
-                txn.open_table(NAMES)?.remove(record.name.as_str())?;
-                txn.open_table(ORDER)?.remove(order_key(record).as_str())?;
-                if let Some(event) = event {
-                    self.push_event(&txn, event)?;
-                }
-            }
-            txn.open_table(INTENTS)?.remove(id)?;
-            record
-        };
+        let removed = self.remove_in(&txn, id, event)?;
         txn.commit()?;
         Ok(removed)
+    }
+
+    /// Like [`Self::remove`], but only when the stored record still has the
+    /// status and `update_ms` of `base` (a monitor decision on a stale read
+    /// is dropped). Returns whether it was removed.
+    ///
+    /// # Errors
+    /// [`StoreError`] on write failure.
+    pub(crate) fn remove_if_unchanged(
+        &self,
+        base: &Record,
+        event: &OutboxEntry,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write()?;
+        let current: Option<Record> = txn
+            .open_table(RESOURCES)?
+            .get(base.id.as_str())?
+            .map(|v| decode(v.value()))
+            .transpose()?;
+        let unchanged =
+            current.is_some_and(|c| c.status == base.status && c.update_ms == base.update_ms);
+        if unchanged {
+            self.remove_in(&txn, &base.id, Some(event))?;
+        }
+        txn.commit()?;
+        Ok(unchanged)
+    }
+
+    fn remove_in(
+        &self,
+        txn: &redb::WriteTransaction,
+        id: &str,
+        event: Option<&OutboxEntry>,
+    ) -> Result<Option<Record>, StoreError> {
+        let mut resources = txn.open_table(RESOURCES)?;
+        let record: Option<Record> = resources
+            .remove(id)?
+            .map(|v| decode(v.value()))
+            .transpose()?;
+        if let Some(record) = &record {
+            txn.open_table(NAMES)?.remove(record.name.as_str())?;
+            txn.open_table(ORDER)?.remove(order_key(record).as_str())?;
+            if let Some(event) = event {
+                self.push_event(txn, event)?;
+            }
+        }
+        txn.open_table(INTENTS)?.remove(id)?;
+        Ok(record)
     }
 
     /// Appends events without a status change (republish, resync).
@@ -741,5 +925,84 @@ impl Store {
         }
         txn.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A schema-1 file as the previous build wrote it: statuses as text, an
+    /// intent without state or body, an adopted record known only by its
+    /// message.
+    fn write_v1(path: &Path) {
+        let db = Database::create(path).expect("create");
+        let txn = db.begin_write().expect("txn");
+        {
+            let mut meta = txn.open_table(META).expect("meta");
+            meta.insert("schema_version", 1_u32.to_le_bytes().as_slice())
+                .expect("version");
+            let mut resources = txn.open_table(RESOURCES).expect("resources");
+            let adopted = serde_json::json!({"id": "a1", "kind": "vm", "spec": {"service_type": "vm"},
+                "name": "dcm-a1", "status": "RUNNING", "status_message": "adopted dcm-a1: the original spec is unknown",
+                "create_ms": 1, "update_ms": 1, "create_ns": 1, "seen_running": true});
+            let creating = serde_json::json!({"id": "c1", "kind": "cluster", "spec": {"service_type": "cluster"},
+                "name": "dcm-c1", "status": "PROGRESSING", "status_message": "creating dcm-c1",
+                "create_ms": 2, "update_ms": 2, "create_ns": 2, "stage": "no kubeconfig"});
+            for (id, value) in [("a1", adopted), ("c1", creating)] {
+                resources
+                    .insert(id, serde_json::to_vec(&value).expect("json").as_slice())
+                    .expect("insert");
+            }
+            let mut intents = txn.open_table(INTENTS).expect("intents");
+            let intent = serde_json::json!({"id": "c1", "kind": "cluster", "name": "dcm-c1", "created_ms": 2});
+            intents
+                .insert("c1", serde_json::to_vec(&intent).expect("json").as_slice())
+                .expect("intent");
+        }
+        txn.commit().expect("commit");
+    }
+
+    #[test]
+    fn schema_1_files_are_migrated_to_2() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("state.db");
+        write_v1(&path);
+        let store = Store::open(&path, false).expect("a schema-1 file opens");
+        let adopted = store.get("a1").expect("read").expect("a1");
+        assert_eq!(
+            adopted.origin,
+            Origin::Adopted,
+            "ORP-005 origin from the old message"
+        );
+        assert_eq!(adopted.status.as_str(), "RUNNING");
+        let cluster = store.get("c1").expect("read").expect("c1");
+        assert_eq!(cluster.origin, Origin::Created);
+        assert_eq!(cluster.stage, Some(Stage::NoKubeconfig));
+        let intents = store.intents().expect("intents");
+        assert_eq!(intents.len(), 1);
+        assert_eq!(
+            intents[0].state,
+            IntentState::Dispatched { at_ms: 2 },
+            "ORP-009: an old intent may have reached kweb, so it is never re-issued"
+        );
+        drop(store);
+        let reopened = Store::open(&path, false).expect("a schema-2 file reopens");
+        let txn = reopened.db.begin_read().expect("txn");
+        let version = txn
+            .open_table(META)
+            .expect("meta")
+            .get("schema_version")
+            .expect("get")
+            .map(|v| v.value().to_vec());
+        assert_eq!(version, Some(SCHEMA_VERSION.to_le_bytes().to_vec()));
+    }
+
+    #[test]
+    fn a_status_outside_the_vocabulary_is_a_corrupt_value() {
+        let stored = serde_json::json!({"id": "x", "kind": "cluster", "spec": {}, "name": "dcm-x",
+            "status": "RUNNING", "status_message": "", "create_ms": 1, "update_ms": 1, "create_ns": 1});
+        let decoded: Result<Record, _> = serde_json::from_value(stored);
+        assert!(decoded.is_err(), "VOC-009: RUNNING is not a cluster status");
     }
 }

@@ -1,7 +1,20 @@
-//! Crash test (API-017, ORP-009, EVT-042): SIGKILL the provider binary while
-//! 200 creates are in flight, restart it on the same state file, and check
-//! that every acknowledged resource is stored, no untracked `dcm-*` VM is
-//! left on kweb-sim, and every acknowledged VM gets its RUNNING event.
+//! Crash tests (API-017, API-018, ORP-009, EVT-042), with the real provider
+//! binary, a real nats-server and kweb-sim in-process:
+//!
+//! - SIGKILL while 200 creates are in flight, restart on the same state
+//!   file: every acknowledged resource is stored, no untracked `dcm-*` VM is
+//!   left on kweb-sim, and every acknowledged VM gets its RUNNING event.
+//! - Kill and cut: a slow kweb (latency on `POST /vms`) behind a proxy that
+//!   cuts some create connections mid-request, SIGKILL mid-burst N times,
+//!   then one last start; prints `acked lost, untracked, failed-by-crash,
+//!   missing events, duplicates` and asserts all zero. `CRASH_ROUNDS` and
+//!   `CRASH_BURST` make the run longer (defaults 3 and 24).
+//!
+//! Real processes and sockets: the waits are wall-clock, with bounds far
+//! above what the run needs.
+
+#[path = "api/cut_proxy.rs"]
+mod cut_proxy;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -30,53 +43,11 @@ impl Drop for Killed {
     }
 }
 
-async fn wait_port(port: u16) {
-    for _ in 0..400 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("nothing listens on {port}");
-}
-
-fn provider(sim: &str, nats: &str, state: &Path, port: u16) -> Killed {
-    let child = Command::new(env!("CARGO_BIN_EXE_kcli-provider"))
-        .env_clear()
-        .env("KWEB_URL", sim)
-        .env("SPM_URL", "http://127.0.0.1:1/api/v1alpha1")
-        .env("LISTEN_ADDRESS", format!("127.0.0.1:{port}"))
-        .env("NATS_URL", nats)
-        .env("STATE_STORE_PATH", state.join("state.db"))
-        .env("POLL_INTERVAL", "200ms")
-        .env("DEBOUNCE_WINDOW", "50ms")
-        .env("CREATE_GRACE_PERIOD", "3s")
-        .env("KWEB_RATE_LIMIT", "0")
-        .env("DEFAULT_PROFILE", "small")
-        .env("LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("provider binary");
-    Killed(child)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api017_sigkill_during_200_creates_loses_nothing() {
-    let sim_config = kweb_sim::Config {
-        bind: "127.0.0.1:0".parse().expect("addr"),
-        seed: Some(3),
-        ..kweb_sim::Config::default()
-    };
-    let sim_app = kweb_sim::Application::build(sim_config).await.expect("sim");
-    let sim = format!("http://{}", sim_app.local_addr().expect("addr"));
-    tokio::spawn(sim_app.run_until_stopped());
-
+/// A real nats-server on a free port and the `dcm.vm` events it carries,
+/// collected as they arrive: (server, URL, events).
+async fn nats_with_event_log() -> (Killed, String, Arc<Mutex<Vec<Value>>>) {
     let nats_port = free_port();
-    let _nats = Killed(
+    let nats = Killed(
         Command::new("nats-server")
             .args(["-a", "127.0.0.1", "-p", &nats_port.to_string()])
             .stdout(Stdio::null())
@@ -98,6 +69,60 @@ async fn api017_sigkill_during_200_creates_loses_nothing() {
             }
         }
     });
+    (nats, nats_url, events)
+}
+
+async fn wait_port(port: u16) {
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("nothing listens on {port}");
+}
+
+fn provider(sim: &str, nats: &str, state: &Path, port: u16) -> Killed {
+    provider_with(sim, nats, state, port, "3s")
+}
+
+fn provider_with(sim: &str, nats: &str, state: &Path, port: u16, grace: &str) -> Killed {
+    let child = Command::new(env!("CARGO_BIN_EXE_kcli-provider"))
+        .env_clear()
+        .env("KWEB_URL", sim)
+        .env("SPM_URL", "http://127.0.0.1:1/api/v1alpha1")
+        .env("LISTEN_ADDRESS", format!("127.0.0.1:{port}"))
+        .env("NATS_URL", nats)
+        .env("STATE_STORE_PATH", state.join("state.db"))
+        .env("POLL_INTERVAL", "200ms")
+        .env("DEBOUNCE_WINDOW", "50ms")
+        .env("CREATE_GRACE_PERIOD", grace)
+        .env("CREATE_SYNC_TIMEOUT", "300ms")
+        .env("KWEB_RATE_LIMIT", "0")
+        .env("DEFAULT_PROFILE", "small")
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("provider binary");
+    Killed(child)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api017_sigkill_during_200_creates_loses_nothing() {
+    let sim_config = kweb_sim::Config {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        seed: Some(3),
+        ..kweb_sim::Config::default()
+    };
+    let sim_app = kweb_sim::Application::build(sim_config).await.expect("sim");
+    let sim = format!("http://{}", sim_app.local_addr().expect("addr"));
+    tokio::spawn(sim_app.run_until_stopped());
+
+    let (_nats, nats_url, events) = nats_with_event_log().await;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
@@ -243,5 +268,204 @@ async fn api017_sigkill_during_200_creates_loses_nothing() {
         "crash test: {} of {CREATES} creates acknowledged before SIGKILL, {} dcm- VMs on kweb-sim, all tracked",
         acked.len(),
         names.len()
+    );
+}
+
+fn knob(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn json_of(http: &reqwest::Client, url: &str) -> Value {
+    match http.get(url).send().await {
+        Ok(response) => response.json().await.unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    }
+}
+
+/// Every record the provider lists, id → status.
+async fn records(http: &reqwest::Client, base: &str) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    let mut token = String::new();
+    loop {
+        let page = json_of(
+            http,
+            &format!("{base}/api/v1alpha1/vms?max_page_size=100&page_token={token}"),
+        )
+        .await;
+        for item in page["results"].as_array().into_iter().flatten() {
+            if let (Some(id), Some(status)) = (item["id"].as_str(), item["status"].as_str()) {
+                out.insert(id.to_owned(), status.to_owned());
+            }
+        }
+        match page["next_page_token"].as_str() {
+            Some(t) if !t.is_empty() => token = t.to_owned(),
+            _ => return out,
+        }
+    }
+}
+
+/// API-017, API-018, ORP-009: SIGKILL mid-burst, repeatedly, against a slow
+/// kweb whose create connections are sometimes cut mid-request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orp009_api018_kills_and_cuts_under_a_slow_backend_lose_nothing() {
+    let rounds = knob("CRASH_ROUNDS", 3);
+    let burst = knob("CRASH_BURST", 24);
+    let sim_config = kweb_sim::Config {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        seed: Some(5),
+        ..kweb_sim::Config::default()
+    };
+    let sim_app = kweb_sim::Application::build(sim_config).await.expect("sim");
+    let sim = format!("http://{}", sim_app.local_addr().expect("addr"));
+    tokio::spawn(sim_app.run_until_stopped());
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client");
+    let effects = http
+        .post(format!("{sim}/_sim/effects"))
+        .json(&json!({"rules": [{"method": "POST", "path": "/vms", "latency_ms": 600}]}))
+        .send()
+        .await
+        .expect("sim effects");
+    assert!(effects.status().is_success());
+    // Every third create connection is cut 200 ms in, before kweb answers.
+    let proxy = cut_proxy::CutProxy::start(&sim, "POST /vms ", Duration::from_millis(200), 3).await;
+
+    let (_nats, nats_url, events) = nats_with_event_log().await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    // The default grace period is kept: a create that a crash left
+    // undispatched would stay PROVISIONING far beyond the final wait.
+    let grace = "10m";
+    for round in 0..rounds {
+        let running = provider_with(&proxy.url, &nats_url, dir.path(), port, grace);
+        wait_port(port).await;
+        let before = acked.lock().expect("lock").len();
+        let mut tasks = Vec::new();
+        for i in 0..burst {
+            let http = http.clone();
+            let id = format!("cc-{round}-{i}");
+            let url = format!("{base}/api/v1alpha1/vms?id={id}");
+            let acked = Arc::clone(&acked);
+            tasks.push(tokio::spawn(async move {
+                let spec = json!({"spec": {"service_type": "vm", "metadata": {"name": id}}});
+                if let Ok(response) = http.post(url).json(&spec).send().await
+                    && response.status().as_u16() == 201
+                {
+                    acked.lock().expect("lock").push(id);
+                }
+            }));
+        }
+        // Kill once a third of the burst is acknowledged: the rest are
+        // queued behind kweb's four call slots or in flight.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while acked.lock().expect("lock").len() < before + burst / 3 {
+            assert!(tokio::time::Instant::now() < deadline, "creates too slow");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        drop(running); // SIGKILL
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+    let acked: Vec<String> = acked.lock().expect("lock").clone();
+    let _last = provider_with(&proxy.url, &nats_url, dir.path(), port, grace);
+    wait_port(port).await;
+    // Converge: every acknowledged create reaches RUNNING, or the bound
+    // passes (then it counts as failed by the crash).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut tracked = records(&http, &base).await;
+    while acked
+        .iter()
+        .any(|id| tracked.get(id).map(String::as_str) != Some("RUNNING"))
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        tracked = records(&http, &base).await;
+    }
+    let acked_lost = acked.iter().filter(|id| !tracked.contains_key(*id)).count();
+    let failed_by_crash = acked
+        .iter()
+        .filter(|id| tracked.get(*id).is_some_and(|s| s != "RUNNING"))
+        .count();
+    for id in acked
+        .iter()
+        .filter(|id| tracked.get(*id).is_some_and(|s| s != "RUNNING"))
+    {
+        let got = json_of(&http, &format!("{base}/api/v1alpha1/vms/{id}")).await;
+        println!(
+            "not RUNNING: {id} {} {}",
+            got["status"], got["status_message"]
+        );
+    }
+    let vms = json_of(&http, &format!("{sim}/vms")).await;
+    let kweb_vms: Vec<(String, Option<String>)> = vms["vms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| {
+            let name = v["name"].as_str()?;
+            name.starts_with("dcm-cc-").then(|| {
+                (
+                    name.to_owned(),
+                    v["owner"]
+                        .as_str()
+                        .and_then(|o| o.strip_prefix("dcm:"))
+                        .map(str::to_owned),
+                )
+            })
+        })
+        .collect();
+    let untracked = kweb_vms
+        .iter()
+        .filter(|(name, _)| !tracked.contains_key(name.trim_start_matches("dcm-")))
+        .count();
+    let mut per_id: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (name, owner) in &kweb_vms {
+        *per_id.entry(owner.as_deref().unwrap_or(name)).or_default() += 1;
+    }
+    let duplicates = per_id.values().filter(|n| **n > 1).count();
+    // Give the relay a moment for the last RUNNING events (EVT-042).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let missing = |events: &[Value]| {
+        acked
+            .iter()
+            .filter(|id| {
+                !events
+                    .iter()
+                    .any(|e| e["data"]["id"] == id.as_str() && e["data"]["status"] == "RUNNING")
+            })
+            .count()
+    };
+    let mut missing_events = missing(&events.lock().expect("lock"));
+    while missing_events > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        missing_events = missing(&events.lock().expect("lock"));
+    }
+    println!(
+        "crash/cut: {rounds} kills, {} creates, {} acknowledged, {} connections cut, {} dcm-cc VMs on kweb | acked lost {acked_lost}, untracked {untracked}, failed-by-crash {failed_by_crash}, missing events {missing_events}, duplicates {duplicates}",
+        rounds * burst,
+        acked.len(),
+        proxy.cut_count(),
+        kweb_vms.len(),
+    );
+    assert!(proxy.cut_count() > 0, "the proxy cut no create");
+    assert_eq!(
+        (
+            acked_lost,
+            untracked,
+            failed_by_crash,
+            missing_events,
+            duplicates
+        ),
+        (0, 0, 0, 0, 0),
+        "acked lost, untracked, failed-by-crash, missing events, duplicates"
     );
 }

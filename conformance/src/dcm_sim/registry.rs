@@ -6,9 +6,12 @@
 //! another name, gets 409. Bodies are validated against the suite's
 //! registration schema (400 problem on failure, as the control plane does).
 //! A script of canned answers (status + delay) is served first, one per
-//! attempt, for retry scenarios (REG-021, REG-024).
+//! attempt, for retry scenarios (REG-021, REG-024). A first-attempt answer
+//! can be set before the SP starts: the first registration of every name is
+//! then answered with it, so retries are observable on any target, even one
+//! the suite cannot restart (REG-021, REG-009).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -86,6 +89,9 @@ struct State {
     providers: BTreeMap<String, ProviderRecord>,
     attempts: Vec<RegistrationAttempt>,
     script: VecDeque<Scripted>,
+    first_answer: Option<Scripted>,
+    names_seen: BTreeSet<String>,
+    first_restart: Option<usize>,
     deregistrations: Vec<String>,
 }
 
@@ -107,6 +113,13 @@ impl Registry {
         self.lock().script.extend(answers);
     }
 
+    /// Answers the first registration attempt of every provider name not
+    /// seen before with `answer` (the SP must retry it, REG-021); later
+    /// attempts of that name are processed normally.
+    pub fn answer_first_attempt_of_each_name(&self, answer: Scripted) {
+        self.lock().first_answer = Some(answer);
+    }
+
     /// Drops queued canned answers.
     pub fn clear_script(&self) {
         self.lock().script.clear();
@@ -116,6 +129,24 @@ impl Registry {
     #[must_use]
     pub fn attempts(&self) -> Vec<RegistrationAttempt> {
         self.lock().attempts.clone()
+    }
+
+    /// Notes that the suite is restarting the SP: attempts from here on
+    /// belong to a later start than the first.
+    pub fn note_restart(&self) {
+        let mut st = self.lock();
+        if st.first_restart.is_none() {
+            st.first_restart = Some(st.attempts.len());
+        }
+    }
+
+    /// The attempts of the SP's first start (before the suite first
+    /// restarted it).
+    #[must_use]
+    pub fn first_start_attempts(&self) -> Vec<RegistrationAttempt> {
+        let st = self.lock();
+        let end = st.first_restart.unwrap_or(st.attempts.len());
+        st.attempts[..end].to_vec()
     }
 
     /// Stored providers keyed by name.
@@ -206,7 +237,12 @@ async fn handle(
         scripted: false,
     };
     let scripted = if method == Method::POST {
-        registry.lock().script.pop_front()
+        let name = attempt.name();
+        let mut st = registry.lock();
+        let first = name.is_some_and(|n| st.names_seen.insert(n));
+        st.script
+            .pop_front()
+            .or(if first { st.first_answer } else { None })
     } else {
         None
     };

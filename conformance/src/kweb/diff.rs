@@ -11,15 +11,16 @@
 //!
 //! [`mask`]: crate::kweb::mask
 
-use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use cucumber::gherkin::{Feature, GherkinEnv, Scenario, Step};
+use cucumber::gherkin::{Scenario, Step};
 use regex::Regex;
 
+use crate::features::FeatureSource;
 use crate::kweb::error::KwebError;
 use crate::kweb::http::{Exchange, Target};
 use crate::kweb::mask::{Normalized, is_ui_page, random_name};
+use crate::kweb::release::{KcliRelease, holds_for};
 use crate::kweb::request_step::Vars;
 use crate::kweb::runner::parse_tags;
 use crate::kweb::session::Session;
@@ -37,7 +38,7 @@ static POLL: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// One compared exchange.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Row {
     /// `feature file: scenario name`.
     pub scenario: String,
@@ -54,6 +55,10 @@ pub struct Row {
 /// The whole comparison.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// What A and B are, with their kcli builds (e.g.
+    /// `http://127.0.0.1:18200, kcli 99.0.202604230911 (declared)`), printed
+    /// above the table; empty when the caller does not say.
+    pub labels: (String, String),
     /// Every compared exchange.
     pub rows: Vec<Row>,
     /// Scenarios whose exchanges could not be paired (different counts or a
@@ -61,6 +66,29 @@ pub struct Report {
     pub broken: Vec<(String, String)>,
     /// Scenarios not applicable to a plain A/B comparison.
     pub not_applicable: usize,
+    /// Scenarios whose `@kcli-since-`/`@kcli-before-` tags exclude the
+    /// compared release.
+    pub not_for_release: Vec<String>,
+}
+
+/// The YAML form of a [`Report`] (`kweb-diff --report FILE`): only the
+/// differing exchanges, each with what A and B answered.
+#[derive(Debug, serde::Serialize)]
+struct YamlReport<'a> {
+    a: &'a str,
+    b: &'a str,
+    exchanges: usize,
+    equal: usize,
+    different: Vec<&'a Row>,
+    broken: Vec<Broken<'a>>,
+    not_applicable: usize,
+    not_for_release: &'a [String],
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Broken<'a> {
+    scenario: &'a str,
+    reason: &'a str,
 }
 
 impl Report {
@@ -79,13 +107,43 @@ impl Report {
         self.different() == 0 && self.broken.is_empty()
     }
 
+    /// The report as YAML (the differing exchanges only).
+    ///
+    /// # Errors
+    /// [`KwebError::Io`] when serialisation fails.
+    pub fn to_yaml(&self) -> Result<String, KwebError> {
+        let report = YamlReport {
+            a: &self.labels.0,
+            b: &self.labels.1,
+            exchanges: self.rows.len(),
+            equal: self.rows.len() - self.different(),
+            different: self
+                .rows
+                .iter()
+                .filter(|r| !r.differences.is_empty())
+                .collect(),
+            broken: self
+                .broken
+                .iter()
+                .map(|(scenario, reason)| Broken { scenario, reason })
+                .collect(),
+            not_applicable: self.not_applicable,
+            not_for_release: &self.not_for_release,
+        };
+        serde_yaml_ng::to_string(&report).map_err(|e| KwebError::Io(format!("report: {e}")))
+    }
+
     /// The parity table, one line per exchange, and the summary line.
     #[must_use]
     pub fn render(&self, verbose: bool) -> String {
-        let mut out = format!(
+        let mut out = String::new();
+        if !self.labels.0.is_empty() {
+            out.push_str(&format!("a: {}\nb: {}\n", self.labels.0, self.labels.1));
+        }
+        out.push_str(&format!(
             "{:<60} {:<44} {:>7} {:<50} body\n",
             "scenario", "request", "status", "content type a | b"
-        );
+        ));
         for row in &self.rows {
             let equal = row.differences.is_empty();
             if !verbose && equal {
@@ -112,13 +170,17 @@ impl Report {
         for (scenario, why) in &self.broken {
             out.push_str(&format!("BROKEN {scenario}: {why}\n"));
         }
+        for name in &self.not_for_release {
+            out.push_str(&format!("not for this kcli release: {name}\n"));
+        }
         out.push_str(&format!(
-            "kweb-diff: {} exchanges, {} equal, {} different, {} scenarios broken, {} not applicable\n",
+            "kweb-diff: {} exchanges, {} equal, {} different, {} scenarios broken, {} not applicable, {} not for this release\n",
             self.rows.len(),
             self.rows.len() - self.different(),
             self.different(),
             self.broken.len(),
-            self.not_applicable
+            self.not_applicable,
+            self.not_for_release.len()
         ));
         out
     }
@@ -195,23 +257,20 @@ fn expand(
     plans
 }
 
-/// Reads every `*.feature` in `dir` (sorted) into runnable plans.
+/// Reads every feature of `source` (sorted by name) into runnable plans.
 ///
 /// # Errors
 /// Unreadable directories or feature files that do not parse.
-pub fn load_plans(dir: &Path) -> Result<Vec<Plan>, KwebError> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| KwebError::Io(format!("{}: {e}", dir.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "feature"))
-        .collect();
-    files.sort();
+pub fn load_plans(source: &FeatureSource) -> Result<Vec<Plan>, KwebError> {
+    let features = source
+        .parse()
+        .map_err(|e| KwebError::Parse(e.to_string()))?;
     let mut plans = Vec::new();
-    for path in files {
-        let feature = Feature::parse_path(&path, GherkinEnv::default())
-            .map_err(|e| KwebError::Parse(format!("{}: {e}", path.display())))?;
-        let file = path
-            .file_name()
+    for feature in features {
+        let file = feature
+            .path
+            .as_ref()
+            .and_then(|p| p.file_name())
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_owned();
@@ -273,21 +332,30 @@ async fn run_plan(plan: &Plan, target: &Target, vars: &Vars) -> Result<Vec<Excha
 }
 
 /// Runs the scenarios of `features` (optionally filtered by a tag
-/// expression) against `a`, then `b`, one scenario at a time.
+/// expression) that hold for kcli `release` against `a`, then `b`, one
+/// scenario at a time.
 ///
 /// # Errors
-/// Bad tag expressions and unreadable features. Differences are in the report.
+/// Bad tag expressions, malformed release tags and unreadable features.
+/// Differences are in the report.
 pub async fn run(
     a: &Target,
     b: &Target,
-    features: &Path,
+    features: &FeatureSource,
     tags: Option<&str>,
     vars: &Vars,
+    release: KcliRelease,
 ) -> Result<Report, KwebError> {
     let filter = tags.map(parse_tags).transpose()?;
     let mut report = Report::default();
     for plan in load_plans(features)? {
         if filter.as_ref().is_some_and(|op| !op.eval(plan.tags.iter())) {
+            continue;
+        }
+        if !holds_for(&plan.tags, release)
+            .map_err(|e| KwebError::Parse(format!("{}: {e}", plan.name)))?
+        {
+            report.not_for_release.push(plan.name.clone());
             continue;
         }
         let special = plan
@@ -347,6 +415,7 @@ pub async fn run(
 mod tests {
     use super::*;
     use crate::kweb::runner::features_dir;
+    use cucumber::gherkin::{Feature, GherkinEnv};
 
     #[test]
     fn outlines_are_expanded_and_backgrounds_prepended() {
@@ -370,7 +439,8 @@ mod tests {
 
     #[test]
     fn the_repository_features_load() {
-        let plans = load_plans(&features_dir()).expect("features parse");
+        let plans = load_plans(&crate::features::FeatureSource::Dir(features_dir()))
+            .expect("features parse");
         assert!(plans.len() >= 100, "{} scenarios", plans.len());
     }
 }

@@ -172,6 +172,14 @@ impl Normalized {
                 shorten(&self.body),
                 shorten(&other.body)
             ));
+            if let (Ok(a), Ok(b)) = (
+                serde_json::from_str::<Value>(&self.body),
+                serde_json::from_str::<Value>(&other.body),
+            ) {
+                let mut paths = Vec::new();
+                json_paths(&a, &b, "", &mut paths);
+                out.extend(paths.into_iter().take(JSON_PATHS_SHOWN));
+            }
         }
         out
     }
@@ -183,6 +191,56 @@ pub fn is_volatile_header(name: &str) -> bool {
     VOLATILE_HEADERS
         .iter()
         .any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// How many differing JSON paths [`Normalized::differences`] lists.
+const JSON_PATHS_SHOWN: usize = 12;
+
+/// The JSON pointers where `a` and `b` differ, each with both values
+/// (`absent` for a missing key), and key-order differences of objects whose
+/// keys are otherwise equal.
+fn json_paths(a: &Value, b: &Value, at: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                let path = format!("{at}/{k}");
+                match y.get(k) {
+                    Some(w) => json_paths(v, w, &path, out),
+                    None => out.push(format!("json {path}: {} vs absent", compact(v))),
+                }
+            }
+            for (k, w) in y {
+                if !x.contains_key(k) {
+                    out.push(format!("json {at}/{k}: absent vs {}", compact(w)));
+                }
+            }
+            let (kx, ky): (Vec<_>, Vec<_>) = (x.keys().collect(), y.keys().collect());
+            if x.len() == y.len() && x.keys().all(|k| y.contains_key(k)) && kx != ky {
+                out.push(format!("json {at}: key order {kx:?} vs {ky:?}"));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                json_paths(v, w, &format!("{at}/{i}"), out);
+            }
+        }
+        _ if a != b => out.push(format!(
+            "json {}: {} vs {}",
+            if at.is_empty() { "/" } else { at },
+            compact(a),
+            compact(b)
+        )),
+        _ => {}
+    }
+}
+
+fn compact(v: &Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() > 200 {
+        format!("{}...", text.chars().take(200).collect::<String>())
+    } else {
+        text
+    }
 }
 
 fn shorten(text: &str) -> String {
@@ -226,6 +284,32 @@ fn canonical_sets(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_differences_name_each_path() {
+        let parse = |s: &str| serde_json::from_str::<Value>(s).expect("json");
+        let mut out = Vec::new();
+        json_paths(
+            &parse(r#"{"p": {"vnc": true, "c": 1}, "l": [1, 2], "k": {"a": 1, "b": 2}}"#),
+            &parse(
+                r#"{"p": {"vnc": true, "vncpassword": null, "c": 2}, "l": [1, 3], "k": {"b": 2, "a": 1}}"#,
+            ),
+            "",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            [
+                "json /p/c: 1 vs 2",
+                "json /p/vncpassword: absent vs null",
+                "json /l/1: 2 vs 3",
+                r#"json /k: key order ["a", "b"] vs ["b", "a"]"#,
+            ]
+        );
+        let mut none = Vec::new();
+        json_paths(&parse("[1]"), &parse("[1]"), "", &mut none);
+        assert!(none.is_empty());
+    }
 
     #[test]
     fn masks_volatile_values_but_keeps_cidrs() {

@@ -20,15 +20,21 @@
 //! - [`capture`]: the real-kweb capture file format.
 //! - [`replay`]: replaying captures against simulators.
 //! - [`diff`]: the differential mode.
+//! - [`compat`]: the kcli release × check matrix of `scripts/kweb-compat`.
+//! - [`release`]: the kcli release of a run; `@kcli-since-`/`@kcli-before-` tags.
+//! - [`report`]: the kweb suite's YAML report.
 //! - [`error`]: the error type.
 
 pub mod capture;
+pub mod compat;
 pub mod diff;
 pub mod error;
 pub mod expect;
 pub mod http;
 pub mod mask;
+pub mod release;
 pub mod replay;
+pub mod report;
 pub mod request_step;
 pub mod runner;
 pub mod session;

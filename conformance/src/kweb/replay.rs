@@ -42,8 +42,9 @@ use crate::kweb::capture::Capture;
 use crate::kweb::error::KwebError;
 use crate::kweb::http::{Request, Target};
 use crate::kweb::mask::{Normalized, is_ui_page};
+use crate::kweb::release::{KcliRelease, OLDEST, PIN};
 use crate::kweb::request_step::{Vars, parse_request};
-use crate::kweb::target::{SEED_IMAGES, spawn_simulator};
+use crate::kweb::target::{SEED_IMAGES, spawn_release_simulator, spawn_simulator};
 
 /// A kweb instance of the capture session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -344,6 +345,25 @@ pub struct ReplayFile {
     pub uncaptured: Vec<Uncaptured>,
     /// Every capture allowed to differ, with its justification.
     pub exceptions: Vec<Exception>,
+    /// Captures of behaviour that changed between supported kcli releases,
+    /// with the release range they hold for.
+    #[serde(default)]
+    pub releases: Vec<ReleaseRange>,
+}
+
+/// A capture whose answer holds only for some kcli releases (kweb-sim's
+/// drift table). Every capture was taken on the pin, so the range must
+/// contain the pin; [`check_release_ranges`] also proves that kweb-sim
+/// emulating the oldest release outside the range answers differently.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRange {
+    /// Capture file name.
+    pub file: String,
+    /// The first release the capture holds for (`@kcli-since-` of the scenarios).
+    pub since: KcliRelease,
+    /// What changed in that release.
+    pub reason: String,
 }
 
 impl ReplayFile {
@@ -393,8 +413,56 @@ impl ReplayFile {
         let mut names: Vec<&str> = self.exceptions.iter().map(|e| e.file.as_str()).collect();
         names.extend(self.order.iter().flatten().map(String::as_str));
         names.extend(self.uncaptured.iter().map(|u| u.before.as_str()));
+        names.extend(self.releases.iter().map(|r| r.file.as_str()));
         names
     }
+}
+
+/// Checks the `releases` entries: each range contains the pin (the captures
+/// were taken on it) and kweb-sim emulating the oldest supported release,
+/// which lies outside the range, does not reproduce the capture. Returns one
+/// problem per entry that fails; the captures must be read-only requests on
+/// the normal instance.
+///
+/// # Errors
+/// A simulator that does not start or a transport failure.
+pub async fn check_release_ranges(
+    captures: &[Capture],
+    file: &ReplayFile,
+) -> Result<Vec<String>, KwebError> {
+    let mut problems = Vec::new();
+    for range in &file.releases {
+        if range.since > PIN {
+            problems.push(format!(
+                "{}: since {} is after the pin {PIN}, where it was captured",
+                range.file, range.since
+            ));
+            continue;
+        }
+        if range.since <= OLDEST {
+            problems.push(format!(
+                "{}: since {} leaves no supported release outside the range",
+                range.file, range.since
+            ));
+            continue;
+        }
+        let Some(capture) = captures.iter().find(|c| c.file == range.file) else {
+            continue;
+        };
+        let target = spawn_release_simulator(OLDEST).await?;
+        let exchange = target.send(&capture.request).await?;
+        let ui = is_ui_page(&capture.request, &capture.response);
+        let differences = Normalized::of(&capture.response)
+            .with_ui(ui)
+            .differences(&Normalized::of(&exchange.response).with_ui(ui));
+        if differences.is_empty() {
+            problems.push(format!(
+                "{}: kweb-sim emulating kcli {OLDEST} reproduces it, so it does not depend on the release (since {}: {})",
+                range.file, range.since, range.reason
+            ));
+        }
+    }
+    Ok(problems)
 }
 
 /// The verdict over all outcomes.

@@ -5,18 +5,21 @@
 //! file order; each sets up and cleans up its own objects.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::tag::Ext as _;
 use cucumber::writer::Stats as _;
 use cucumber::{World as _, cli};
 
+use crate::features::{FeatureSource, SourceParser, Suite as FeatureSuite};
 use crate::kweb::error::KwebError;
 use crate::kweb::http::Target;
+use crate::kweb::release::{KcliRelease, RunRelease, holds_for};
+use crate::kweb::report::{Failure, SuiteReport, failure_message};
 use crate::kweb::request_step::Vars;
-use crate::kweb::target::{Route, Targets, spawn_parity_simulator};
+use crate::kweb::target::{Route, Targets, spawn_release_simulator};
 use crate::kweb::world::{KwebWorld, SUITE, Suite};
 
 /// Where and what to run.
@@ -31,8 +34,14 @@ pub struct RunOptions {
     pub unreachable_url: Option<String>,
     /// A cucumber tag expression (`@ref-6.3 and not @slow`).
     pub tags: Option<String>,
-    /// The features directory; default [`features_dir`].
+    /// A features directory instead of the copy embedded in the binary.
     pub features: Option<PathBuf>,
+    /// The kcli release of the real kweb (as its launcher installed it), or
+    /// the release the simulator emulates; default the pin. Scenarios whose
+    /// `@kcli-since-`/`@kcli-before-` tags exclude it are left out.
+    pub kcli_release: Option<KcliRelease>,
+    /// Where to write the YAML report ([`SuiteReport`]).
+    pub report: Option<PathBuf>,
 }
 
 /// Scenario counts of a run.
@@ -121,7 +130,10 @@ pub async fn targets(options: &RunOptions) -> Result<Targets, KwebError> {
             unreachable: optional(&options.unreachable_url)?,
         },
         None => Targets {
-            main: spawn_parity_simulator().await?,
+            main: spawn_release_simulator(
+                options.kcli_release.unwrap_or(crate::kweb::release::PIN),
+            )
+            .await?,
             simulator: true,
             readonly: None,
             unreachable: None,
@@ -139,10 +151,15 @@ pub async fn run(options: RunOptions) -> Result<Summary, KwebError> {
     let scratch =
         tempfile::tempdir().map_err(|e| KwebError::Config(format!("scratch directory: {e}")))?;
     let tags = options.tags.as_deref().map(parse_tags).transpose()?;
-    let features = options.features.clone().unwrap_or_else(features_dir);
+    let features = FeatureSource::from_option(options.features.clone(), FeatureSuite::Kweb);
+    let release = RunRelease::resolve(options.kcli_release, targets.simulator);
+    let target_name = if targets.simulator {
+        "in-process kweb-sim".to_owned()
+    } else {
+        targets.main.base.clone()
+    };
     println!(
-        "kweb parity suite: {} against {}{}",
-        features.display(),
+        "kweb parity suite: {features} against {}{}, {release}",
         targets.main.base,
         if targets.simulator {
             " (in-process kweb-sim)"
@@ -161,12 +178,28 @@ pub async fn run(options: RunOptions) -> Result<Summary, KwebError> {
     let counter = Arc::clone(&not_applicable);
     let fidelity = Arc::new(Fidelity::default());
     let tally = Arc::clone(&fidelity);
+    let not_for_release = Arc::new(Mutex::new(Vec::new()));
+    let excluded = Arc::clone(&not_for_release);
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let failed_list = Arc::clone(&failures);
     let filter = move |feature: &cucumber::gherkin::Feature,
                        rule: Option<&cucumber::gherkin::Rule>,
                        scenario: &cucumber::gherkin::Scenario| {
         let all = scenario_tags(feature, rule, scenario);
         if tags.as_ref().is_some_and(|op| !op.eval(all.iter())) {
             return false;
+        }
+        match holds_for(&all, release.release) {
+            Ok(true) => {}
+            Ok(false) => {
+                println!("not for kcli {}: {}", release.release, scenario.name);
+                counter.fetch_add(1, Ordering::SeqCst);
+                lock(&excluded).push(scenario_name(feature, scenario));
+                return false;
+            }
+            // A malformed range tag runs the scenario, which then fails in
+            // its before hook with the tag's message.
+            Err(_) => return true,
         }
         if let Route::NotApplicable(why) = targets.route(&all) {
             println!("not applicable ({why}): {}", scenario.name);
@@ -177,17 +210,36 @@ pub async fn run(options: RunOptions) -> Result<Summary, KwebError> {
         true
     };
 
-    let writer = KwebWorld::cucumber()
+    let writer = KwebWorld::cucumber::<PathBuf>()
         .max_concurrent_scenarios(1)
-        .before(|feature, rule, scenario, world| {
+        .before(move |feature, rule, scenario, world| {
             let tags = scenario_tags(feature, rule, scenario);
             Box::pin(async move {
+                if let Err(e) = holds_for(&tags, release.release) {
+                    panic!("scenario set-up: {e}");
+                }
                 if let Err(e) = world.prepare(&tags).await {
                     panic!("scenario set-up: {e}");
                 }
             })
         })
-        .after(|_, _, scenario, _, world| {
+        .after(move |feature, _, scenario, finished, world| {
+            let failure = match finished {
+                cucumber::event::ScenarioFinished::StepFailed(_, _, error) => Some(match error {
+                    cucumber::event::StepError::Panic(info) => failure_message(&**info),
+                    other => other.to_string(),
+                }),
+                cucumber::event::ScenarioFinished::BeforeHookFailed(info) => {
+                    Some(failure_message(&**info))
+                }
+                _ => None,
+            };
+            if let Some(message) = failure {
+                lock(&failed_list).push(Failure {
+                    scenario: scenario_name(feature, scenario),
+                    message,
+                });
+            }
             Box::pin(async move {
                 if let Some(world) = world {
                     for problem in world.finish().await {
@@ -197,6 +249,7 @@ pub async fn run(options: RunOptions) -> Result<Summary, KwebError> {
             })
         })
         .fail_on_skipped()
+        .with_parser(SourceParser)
         .with_cli(cli::Opts::<_, _, _, cli::Empty>::default())
         .filter_run(features, filter)
         .await;
@@ -208,8 +261,43 @@ pub async fn run(options: RunOptions) -> Result<Summary, KwebError> {
         skipped: stats.skipped + not_applicable.load(Ordering::SeqCst),
     };
     println!("{}", fidelity.line());
+    if let Some(path) = &options.report {
+        let report = SuiteReport {
+            suite: "kweb".into(),
+            kcli_release: release.release.to_string(),
+            kcli_release_source: release.source.as_str().into(),
+            target: target_name,
+            passed: summary.passed,
+            failed: summary.failed,
+            skipped: summary.skipped,
+            failures: std::mem::take(&mut *lock(&failures)),
+            not_for_release: std::mem::take(&mut *lock(&not_for_release)),
+        };
+        report.write(path)?;
+        println!("kweb report: {}", path.display());
+    }
     println!("{}", summary.line());
     Ok(summary)
+}
+
+/// `feature file: scenario name`, the name reports use.
+fn scenario_name(
+    feature: &cucumber::gherkin::Feature,
+    scenario: &cucumber::gherkin::Scenario,
+) -> String {
+    let file = feature
+        .path
+        .as_deref()
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str())
+        .unwrap_or(&feature.name);
+    format!("{file}: {}", scenario.name)
+}
+
+/// Locks a report list; a poisoned lock still holds the entries so far.
+fn lock<T>(list: &Mutex<Vec<T>>) -> std::sync::MutexGuard<'_, Vec<T>> {
+    list.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Counts of the fidelity tags of the scenarios that ran (each outline row

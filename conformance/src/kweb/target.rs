@@ -148,12 +148,25 @@ pub async fn spawn_simulator(extra_args: &[&str]) -> Result<Target, KwebError> {
 }
 
 /// Starts the default parity simulator: the `testdriver` world with the three
-/// seeded volumes of the live launcher.
+/// seeded volumes of the live launcher, emulating the pinned kcli release.
 ///
 /// # Errors
 /// As [`spawn_simulator`].
 pub async fn spawn_parity_simulator() -> Result<Target, KwebError> {
-    spawn_simulator(&["--seed-images", SEED_IMAGES]).await
+    spawn_release_simulator(crate::kweb::release::PIN).await
+}
+
+/// Starts the parity simulator emulating kcli `release`
+/// (`kweb-sim --kcli-release`).
+///
+/// # Errors
+/// As [`spawn_simulator`]; a release outside kweb-sim's supported range is
+/// rejected by its flag parser.
+pub async fn spawn_release_simulator(
+    release: crate::kweb::release::KcliRelease,
+) -> Result<Target, KwebError> {
+    let release = release.to_string();
+    spawn_simulator(&["--seed-images", SEED_IMAGES, "--kcli-release", &release]).await
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use crate::features::{FeatureSource, Suite};
 use crate::sp::embedded::{Backend, Embedded};
 use crate::sp::external::External;
+use crate::sp::generated::GenSettings;
 use crate::sp::profile::Profile;
 use crate::sp::report;
 use crate::sp::runner::{self, CucumberCli, RunOptions};
@@ -24,10 +26,6 @@ pub enum TargetKind {
     LiveKweb,
     /// An SP the operator runs (`--sp-url`).
     External,
-}
-
-fn default_features() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../features/sp"))
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -55,9 +53,9 @@ pub struct SpArgs {
     /// Contract profile: dcm-v1alpha1, dcm-v1alpha1-legacy or agent.
     #[arg(long, env = "DCM_CONFORMANCE_PROFILE", default_value = "dcm-v1alpha1")]
     pub profile: Profile,
-    /// Directory of the SP feature files.
-    #[arg(long, env = "DCM_CONFORMANCE_FEATURES", default_value_os_t = default_features())]
-    pub features: PathBuf,
+    /// Directory of SP feature files to run instead of the copy embedded in this binary.
+    #[arg(long, env = "DCM_CONFORMANCE_FEATURES")]
+    pub features: Option<PathBuf>,
     /// Endpoint of a service type for the external target, e.g. `vm=http://sp:8080/api/v1alpha1/vms` (repeatable).
     #[arg(long = "sp-url", value_parser = parse_kv)]
     pub sp_url: Vec<(String, String)>,
@@ -70,6 +68,15 @@ pub struct SpArgs {
     /// The external SP's declared CLUSTER_CREATE_TIMEOUT.
     #[arg(long, value_parser = parse_duration, default_value = "30m")]
     pub sp_cluster_create_timeout: Duration,
+    /// The external SP's name-prefix setting, e.g. `NAME_PREFIX (acme-)` (ORP-010; undeclared: not applicable).
+    #[arg(long)]
+    pub sp_name_prefix: Option<String>,
+    /// The external SP's periodic status re-publication interval, e.g. `10m` (EVT-024; undeclared: not applicable).
+    #[arg(long, value_parser = parse_duration)]
+    pub sp_resync_interval: Option<Duration>,
+    /// The `provider_hints` namespace the external SP reads, e.g. `acme` (SEC-005; `kcli` enables the kcli hint rules).
+    #[arg(long)]
+    pub sp_hint_namespace: Option<String>,
     /// live-kweb: URL of a running real kweb (default: start one with the pinned launcher).
     #[arg(long, env = "KWEB_URL")]
     pub kweb_url: Option<String>,
@@ -110,6 +117,13 @@ pub struct SpArgs {
     /// Do not print cucumber's per-step progress.
     #[arg(long)]
     pub quiet: bool,
+    /// Seed of the generated checks (features/sp/generated_specs.feature);
+    /// printed at the start of every run, replays that run's specs.
+    #[arg(long, env = "DCM_CONFORMANCE_SEED")]
+    pub seed: Option<u64>,
+    /// Cases per generated-check scenario (each is one create).
+    #[arg(long, env = "DCM_CONFORMANCE_GENERATED_CASES", default_value_t = 12)]
+    pub generated_cases: u32,
     /// Cucumber's own options (`--tags`, `--name`, `--concurrency`, ...).
     #[command(flatten)]
     pub cucumber: CucumberCli,
@@ -133,6 +147,23 @@ pub async fn run_sp(args: SpArgs) -> anyhow::Result<i32> {
                     cluster_create_timeout: args.sp_cluster_create_timeout,
                 },
                 is_ref: args.is_ref,
+                facts: [
+                    ("name-prefix", args.sp_name_prefix.clone()),
+                    (
+                        "resync-interval",
+                        args.sp_resync_interval
+                            .map(|d| humantime::format_duration(d).to_string()),
+                    ),
+                    (
+                        "hint-namespace",
+                        args.sp_hint_namespace
+                            .clone()
+                            .or_else(|| args.is_ref.then(|| "kcli".to_owned())),
+                    ),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_owned(), v?)))
+                .collect(),
                 announce: true,
             })
         }
@@ -149,9 +180,17 @@ pub async fn run_sp(args: SpArgs) -> anyhow::Result<i32> {
             },
         }),
     };
+    let generated = GenSettings {
+        seed: args.seed.unwrap_or_else(|| GenSettings::default().seed),
+        cases: args.generated_cases,
+    };
+    println!(
+        "generated checks: seed {} ({} cases per scenario; replay with --seed {})",
+        generated.seed, generated.cases, generated.seed
+    );
     let opts = RunOptions {
         profile: args.profile,
-        features: args.features,
+        features: FeatureSource::from_option(args.features, Suite::Sp),
         cucumber: args.cucumber,
         supported_features: args.supported_features,
         exempt_features: args.exempt_features,
@@ -161,13 +200,13 @@ pub async fn run_sp(args: SpArgs) -> anyhow::Result<i32> {
         report_dir: args.report_dir.clone(),
         health_interval: args.health_interval,
         progress: !args.quiet,
+        generated,
     };
     let summary = runner::run(opts, launcher.as_ref()).await?;
     print!("{}", report::terminal(&summary.report, &summary.results));
+    let dir = args.report_dir.display();
     println!(
-        "reports: {}/conformance-report.yaml, {}/junit.xml",
-        args.report_dir.display(),
-        args.report_dir.display()
+        "reports: {dir}/conformance-report.yaml, {dir}/junit.xml, {dir}/conformance-report.html"
     );
     Ok(i32::from(summary.must_failed()))
 }
@@ -175,9 +214,9 @@ pub async fn run_sp(args: SpArgs) -> anyhow::Result<i32> {
 /// `dcm-conformance matrix`: requirement → scenarios.
 #[derive(Debug, Args)]
 pub struct MatrixArgs {
-    /// Directory of the SP feature files.
-    #[arg(long, default_value_os_t = default_features())]
-    pub features: PathBuf,
+    /// Directory of SP feature files (default: the copy embedded in this binary).
+    #[arg(long)]
+    pub features: Option<PathBuf>,
 }
 
 /// Prints the matrix; exit code 1 when an SP MUST row has no scenario or a tag cites an unknown id.
@@ -185,9 +224,10 @@ pub struct MatrixArgs {
 /// # Errors
 /// Feature parse errors.
 pub fn run_matrix(args: &MatrixArgs) -> anyhow::Result<i32> {
-    let rows = crate::sp::matrix::build(&args.features)?;
+    let source = FeatureSource::from_option(args.features.clone(), Suite::Sp);
+    let rows = crate::sp::matrix::build(&source)?;
     print!("{}", crate::sp::matrix::render(&rows));
-    let unknown = crate::sp::matrix::unknown_ids(&args.features)?;
+    let unknown = crate::sp::matrix::unknown_ids(&source)?;
     if !unknown.is_empty() {
         println!("tags cite ids not in the contract: {unknown:?}");
     }

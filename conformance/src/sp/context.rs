@@ -117,8 +117,13 @@ pub enum Outcome {
     Passed,
     /// A step or the cleanup failed.
     Failed,
-    /// A needed capability or subject does not apply to this target.
+    /// The target lacks a capability the scenario needs (`@cap:`): an
+    /// untested MUST leaves its area `partial`.
     NotApplicable,
+    /// The rule does not bind this target: `Ref` rows on another SP, or a
+    /// target fact (`@fact:`) the target did not declare or declared
+    /// otherwise (e.g. the `kcli` hint namespace). Never makes a run partial.
+    NotBinding,
     /// The scenario belongs to another contract profile.
     OutOfProfile,
     /// Left out by a filter.
@@ -179,8 +184,14 @@ pub struct RunContext {
     pub ledger: Ledger,
     /// When the SP was launched.
     pub launched_at: Instant,
+    /// Generated checks' seed and case count (`--seed`, `--generated-cases`).
+    pub generated: crate::sp::generated::GenSettings,
     /// Guards scenarios that change shared state (backend, restart).
     pub exclusive: tokio::sync::RwLock<()>,
+    /// Statuses seen in HTTP answers, for the report's timelines.
+    pub statuses: crate::sp::timeline::StatusLog,
+    /// The running scenarios and their deadlines.
+    pub watch: crate::sp::watchdog::Watch,
     results: Mutex<Vec<ScenarioResult>>,
 }
 
@@ -211,6 +222,8 @@ pub struct ContextParts {
     pub services: BTreeMap<String, Service>,
     /// Launch time.
     pub launched_at: Instant,
+    /// Generated checks' seed and case count.
+    pub generated: crate::sp::generated::GenSettings,
 }
 
 impl RunContext {
@@ -241,7 +254,10 @@ impl RunContext {
             services: parts.services,
             ledger: Ledger::default(),
             launched_at: parts.launched_at,
+            generated: parts.generated,
             exclusive: tokio::sync::RwLock::new(()),
+            statuses: crate::sp::timeline::StatusLog::default(),
+            watch: crate::sp::watchdog::Watch::default(),
             results: Mutex::new(Vec::new()),
         }
     }

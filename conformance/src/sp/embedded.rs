@@ -63,10 +63,13 @@ struct EmbeddedSp {
     kweb_url: String,
     simulated: bool,
     live_run_dir: Option<String>,
+    /// live-kweb: the kcli build behind the real kweb ([`kcli_build`]).
+    kweb_build: Option<String>,
     state: tempfile::TempDir,
     addr: SocketAddr,
     http: reqwest::Client,
-    faults: tokio::sync::Mutex<BTreeMap<&'static str, u64>>,
+    /// Fault rules the suite added to kweb-sim, by purpose, with their ids.
+    faults: tokio::sync::Mutex<BTreeMap<String, u64>>,
     running: tokio::sync::Mutex<Option<Running>>,
     _sim: Option<JoinHandle<()>>,
 }
@@ -102,9 +105,9 @@ fn provider_args(
         s("--health-probe-timeout"),
         s(probe_timeout),
         s("--create-sync-timeout"),
-        s("2s"),
+        s("1s"),
         s("--request-timeout"),
-        s("5s"),
+        s("2s"),
         s("--shutdown-timeout"),
         s("2s"),
         s("--cluster-create-timeout"),
@@ -186,18 +189,18 @@ impl EmbeddedSp {
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    async fn add_fault(&self, key: &'static str, rule: Value) -> anyhow::Result<()> {
+    async fn add_fault(&self, key: &str, rule: Value) -> anyhow::Result<()> {
         self.remove_fault(key).await?;
         let answer = self.sim("POST", "faults", rule).await?;
         let id = answer["id"]
             .as_u64()
             .or_else(|| answer["rule"]["id"].as_u64())
             .unwrap_or(0);
-        self.faults.lock().await.insert(key, id);
+        self.faults.lock().await.insert(key.to_owned(), id);
         Ok(())
     }
 
-    async fn remove_fault(&self, key: &'static str) -> anyhow::Result<()> {
+    async fn remove_fault(&self, key: &str) -> anyhow::Result<()> {
         if let Some(id) = self.faults.lock().await.remove(key) {
             self.sim("DELETE", &format!("faults/{id}"), json!({}))
                 .await?;
@@ -273,10 +276,12 @@ impl SpUnderTest for EmbeddedSp {
     }
 
     fn timeout_overrides(&self) -> Vec<(String, String)> {
-        // The provider runs with REQUEST_TIMEOUT=5s and a 200 ms poll.
+        // The provider runs with REQUEST_TIMEOUT=2s and a 200 ms poll: every
+        // answer is due within 3 s, and the hung-backend scenarios (TMO-001,
+        // TMO-002) hang the backend for 5 s instead of 8 s.
         [
-            ("create_response", "6s"),
-            ("http_response", "6s"),
+            ("create_response", "3s"),
+            ("http_response", "3s"),
             ("redelivery_after_nats_recovery", "15s"),
             ("poll_step", "100ms"),
         ]
@@ -304,10 +309,33 @@ impl SpUnderTest for EmbeddedSp {
                         .await
                         .map(drop)
                 }
-                BackendAction::Release => self
-                    .sim("POST", "effects", json!({"latency_ms": 0}))
-                    .await
-                    .map(drop),
+                BackendAction::HangDelete {
+                    service_type,
+                    id,
+                    duration,
+                } => {
+                    let name = Self::name_of(&id)?;
+                    let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+                    let path = format!("/{}/{name}", Self::kweb_collection(&service_type));
+                    let rule = json!({"method": "DELETE", "path": path, "delay_ms": ms});
+                    self.add_fault(&format!("hang-delete:{id}"), rule).await
+                }
+                BackendAction::Release => {
+                    let scoped: Vec<String> = self
+                        .faults
+                        .lock()
+                        .await
+                        .keys()
+                        .filter(|k| k.starts_with("hang-delete:"))
+                        .cloned()
+                        .collect();
+                    for key in scoped {
+                        self.remove_fault(&key).await?;
+                    }
+                    self.sim("POST", "effects", json!({"latency_ms": 0}))
+                        .await
+                        .map(drop)
+                }
                 BackendAction::RejectCreates => {
                     let rule = json!({"method": "POST", "path": "/vms*", "response": {"shape": "E1", "reason": "Image cst-missing not found"}});
                     self.add_fault("reject-creates", rule).await
@@ -400,11 +428,14 @@ impl SpUnderTest for EmbeddedSp {
     }
 
     fn facts(&self) -> BTreeMap<String, String> {
-        [(
-            "name_prefix_setting".to_owned(),
-            format!("NAME_PREFIX ({NAME_PREFIX})"),
-        )]
+        [
+            ("name-prefix", format!("NAME_PREFIX ({NAME_PREFIX})")),
+            ("resync-interval", "2s".to_owned()),
+            ("hint-namespace", "kcli".to_owned()),
+        ]
         .into_iter()
+        .chain(self.kweb_build.clone().map(|b| ("kweb-build", b)))
+        .map(|(k, v)| (k.to_owned(), v))
         .collect()
     }
 
@@ -473,20 +504,70 @@ async fn start_real(
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
+/// The exact kcli build behind a kweb started by `script`
+/// (`scripts/kweb-live/start`): `kcli X` as installed in the launcher's venv
+/// (`KWEB_VENV`, default `~/.cache/dcm-kcli/kweb-venv`, as
+/// `scripts/kweb-live/install` creates it), else the pin file `kcli-version`
+/// next to the launcher, marked as the pin.
+async fn kcli_build(script: &std::path::Path) -> String {
+    let venv = std::env::var_os("KWEB_VENV")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| std::path::PathBuf::from(h).join(".cache/dcm-kcli/kweb-venv"))
+        });
+    kcli_build_in(venv, script).await
+}
+
+async fn kcli_build_in(venv: Option<std::path::PathBuf>, script: &std::path::Path) -> String {
+    if let Some(venv) = venv {
+        let python = venv.join("bin/python");
+        let out = tokio::process::Command::new(&python)
+            .args([
+                "-c",
+                "import importlib.metadata as m; print(m.version('kcli'))",
+            ])
+            .output()
+            .await;
+        if let Ok(out) = out
+            && out.status.success()
+        {
+            let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            if !version.is_empty() {
+                return format!("kcli {version} (installed in {})", venv.display());
+            }
+        }
+    }
+    let pin = script.with_file_name("kcli-version");
+    match tokio::fs::read_to_string(&pin).await {
+        Ok(v) => format!(
+            "kcli {} (the pin in {}; venv not found)",
+            v.trim(),
+            pin.display()
+        ),
+        Err(e) => format!("unknown: no venv and no pin file {} ({e})", pin.display()),
+    }
+}
+
 impl Launcher for Embedded {
     fn launch(&self, env: LaunchEnv) -> BoxFuture<'static, anyhow::Result<Box<dyn SpUnderTest>>> {
         let backend = self.backend.clone();
         Box::pin(async move {
             let state = tempfile::tempdir().context("provider state dir")?;
+            let mut kweb_build = None;
             let (kweb_url, simulated, sim_task, live_run_dir) = match backend {
                 Backend::Simulator => {
                     let (url, task) = start_simulator().await?;
                     (url, true, Some(task), None)
                 }
-                Backend::RealUrl(url) => (url.trim_end_matches('/').to_owned(), false, None, None),
+                Backend::RealUrl(url) => {
+                    kweb_build = Some(format!("unknown: a kweb the suite did not launch ({url})"));
+                    (url.trim_end_matches('/').to_owned(), false, None, None)
+                }
                 Backend::RealLauncher { script, port } => {
                     let dir = state.path().join("kweb-live");
                     let url = start_real(&script, port, &dir).await?;
+                    kweb_build = Some(kcli_build(&script).await);
                     (url, false, None, Some(dir.display().to_string()))
                 }
             };
@@ -496,6 +577,7 @@ impl Launcher for Embedded {
                 kweb_url,
                 simulated,
                 live_run_dir,
+                kweb_build,
                 state,
                 addr,
                 http: reqwest::Client::new(),
@@ -507,5 +589,31 @@ impl Launcher for Embedded {
             *sp.running.lock().await = Some(run);
             Ok(Box::new(sp) as Box<dyn SpUnderTest>)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_kcli_build_comes_from_the_venv_else_from_the_pin() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let script = dir.path().join("start");
+        std::fs::write(dir.path().join("kcli-version"), "99.0.1\n").expect("pin");
+        let venv = dir.path().join("venv");
+        let got = kcli_build_in(Some(venv.clone()), &script).await;
+        assert!(got.starts_with("kcli 99.0.1 (the pin in"), "{got}");
+        std::fs::create_dir_all(venv.join("bin")).expect("venv");
+        let python = venv.join("bin/python");
+        std::fs::write(&python, "#!/bin/sh\necho 99.0.202610251748\n").expect("python");
+        let mut perms = std::fs::metadata(&python).expect("meta").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&python, perms).expect("chmod");
+        let got = kcli_build_in(Some(venv), &script).await;
+        assert!(
+            got.starts_with("kcli 99.0.202610251748 (installed in"),
+            "{got}"
+        );
     }
 }

@@ -19,6 +19,9 @@ pub struct External {
     pub declared: Declared,
     /// `--ref`: the SP is the reference provider.
     pub is_ref: bool,
+    /// Declared facts ([`crate::sp::target::FACTS`]): `--sp-name-prefix`,
+    /// `--sp-resync-interval`, `--sp-hint-namespace`.
+    pub facts: BTreeMap<String, String>,
     /// How long to wait for the SP's first registration before starting.
     pub announce: bool,
 }
@@ -59,6 +62,10 @@ impl SpUnderTest for ExternalSp {
 
     fn declared(&self) -> Declared {
         self.cfg.declared
+    }
+
+    fn facts(&self) -> BTreeMap<String, String> {
+        self.cfg.facts.clone()
     }
 }
 

@@ -202,7 +202,8 @@ impl Request {
 }
 
 /// Sends `req` and records the exchange; never fails (transport errors are
-/// recorded in the exchange).
+/// recorded in the exchange). During a run, the statuses the answer states
+/// go to the run's [`StatusLog`](crate::sp::timeline::StatusLog).
 pub async fn send(client: &reqwest::Client, req: Request) -> Exchange {
     let started = Instant::now();
     let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
@@ -251,6 +252,9 @@ pub async fn send(client: &reqwest::Client, req: Request) -> Exchange {
         }
     }
     exchange.elapsed = started.elapsed();
+    if let Ok(ctx) = crate::sp::context::active() {
+        ctx.statuses.record(&exchange, Instant::now());
+    }
     exchange
 }
 

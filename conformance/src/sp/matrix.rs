@@ -3,9 +3,9 @@
 //! with their scenarios when they have some (the reference provider's own
 //! tests cover the rest); `Suite` rows name the module that implements them.
 
+use crate::features::FeatureSource;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
 use crate::sp::catalogue::{Grade, Subject, requirements};
 use crate::sp::plan::{self, PlanError};
@@ -65,12 +65,12 @@ pub struct Row {
     pub implemented_by: Option<String>,
 }
 
-/// Builds the matrix from the feature files under `dir`.
+/// Builds the matrix from the feature files of `source`.
 ///
 /// # Errors
 /// [`PlanError`].
-pub fn build(dir: &Path) -> Result<Vec<Row>, PlanError> {
-    let scenarios = plan::scenarios(dir)?;
+pub fn build(source: &FeatureSource) -> Result<Vec<Row>, PlanError> {
+    let scenarios = plan::scenarios(source)?;
     let mut by_req: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for sc in &scenarios {
         for r in sc.requirements() {
@@ -97,8 +97,8 @@ pub fn build(dir: &Path) -> Result<Vec<Row>, PlanError> {
 ///
 /// # Errors
 /// [`PlanError`].
-pub fn unknown_ids(dir: &Path) -> Result<Vec<String>, PlanError> {
-    let mut out: Vec<String> = plan::scenarios(dir)?
+pub fn unknown_ids(source: &FeatureSource) -> Result<Vec<String>, PlanError> {
+    let mut out: Vec<String> = plan::scenarios(source)?
         .iter()
         .flat_map(plan::PlannedScenario::requirements)
         .filter(|r| !requirements().contains_key(r))

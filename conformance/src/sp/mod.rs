@@ -12,18 +12,24 @@
 //!   [`target::SpUnderTest`], capabilities, backend actions).
 //! - [`context`] and [`world`]: run-wide and per-scenario state, the ledger.
 //! - [`checks`]: plain judging functions; `steps` are thin wrappers.
-//! - [`plan`], [`runner`], [`report`]: selecting, running, reporting.
+//! - [`plan`], [`runner`], [`report`]: selecting, running, reporting;
+//!   [`timeline`]: per-resource statuses over time; [`html`]: the HTML report;
+//!   [`watchdog`]: per-scenario deadlines and the quiet-run heartbeat.
 //! - [`matrix`], [`sweep`]: traceability and leftover removal.
 
 pub mod catalogue;
 pub mod checks;
 pub mod cli;
 pub mod context;
+pub mod dcm_schemas;
 pub mod embedded;
 pub mod external;
+pub mod generated;
+pub mod html;
 pub mod http;
 pub mod matrix;
 pub mod nats;
+pub mod pagewalk;
 pub mod plan;
 pub mod profile;
 pub mod report;
@@ -32,6 +38,8 @@ pub mod schemas;
 mod steps;
 pub mod sweep;
 pub mod target;
+pub mod timeline;
 pub mod timeouts;
+pub mod watchdog;
 pub mod wire;
 pub mod world;

@@ -3,8 +3,9 @@
 //! Order ([`choose`]): `--nats-url`; else `nats-server` on `PATH`, started on a
 //! free loopback port with JetStream and a temporary store dir (killed on
 //! drop); else, when a Docker engine answers, the testcontainers NATS module
-//! (`nats:2.10.14`, JetStream on, client port 4222 mapped to a random host
-//! port, removed on drop); else a clear error that says how to install it.
+//! (`nats:2.10.14`, or the image named by [`NATS_IMAGE_ENV`]; JetStream on,
+//! client port 4222 mapped to a random host port, removed on drop); else a
+//! clear error that says how to install it.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -41,6 +42,52 @@ pub fn choose(url: Option<&str>, binary: Option<PathBuf>, docker_answers: bool) 
     }
 }
 
+/// Environment variable naming the image of the container path as
+/// `NAME[:TAG]`, e.g. `localhost/nats-server:bookworm` (built from Debian's
+/// `nats-server` by `deploy/local/base-images` where no registry can be
+/// reached). Unset or empty: the testcontainers module's `nats:2.10.14`.
+/// The image must behave like the official one: entrypoint `nats-server`,
+/// flags as the command, "Server is ready" on stderr.
+pub const NATS_IMAGE_ENV: &str = "DCM_CONFORMANCE_NATS_IMAGE";
+
+/// A container image reference split the way testcontainers takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// Repository, with registry host and port when given (`localhost/nats-server`).
+    pub name: String,
+    /// Tag; `latest` when the reference has none.
+    pub tag: String,
+}
+
+/// Parses `NAME[:TAG]` ([`NATS_IMAGE_ENV`]). A `:` before the last `/`
+/// belongs to a registry port (`registry:5000/nats`), not to the tag.
+///
+/// # Errors
+/// A readable reason for an empty name or tag, or a digest (`@sha256:…`),
+/// which testcontainers cannot take as a tag.
+pub fn image_ref(value: &str) -> Result<ImageRef, String> {
+    let value = value.trim();
+    if value.contains('@') {
+        return Err(format!(
+            "{NATS_IMAGE_ENV}={value}: digests are not supported, use NAME:TAG"
+        ));
+    }
+    let last_slash = value.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match value[last_slash..].rfind(':') {
+        Some(i) => (&value[..last_slash + i], &value[last_slash + i + 1..]),
+        None => (value, "latest"),
+    };
+    if name.is_empty() || name.ends_with('/') || tag.is_empty() {
+        return Err(format!(
+            "{NATS_IMAGE_ENV}={value:?} is not an image reference NAME[:TAG]"
+        ));
+    }
+    Ok(ImageRef {
+        name: name.to_owned(),
+        tag: tag.to_owned(),
+    })
+}
+
 /// Errors while finding or starting NATS.
 #[derive(Debug, thiserror::Error)]
 pub enum NatsError {
@@ -56,10 +103,15 @@ pub enum NatsError {
     },
     /// A Docker engine answered but the NATS container did not start.
     #[error(
-        "starting the NATS container (nats:2.10.14 via testcontainers) failed: {0}; \
+        "starting the NATS container ({image} via testcontainers) failed: {reason}; \
          pass --nats-url or install nats-server instead"
     )]
-    Container(String),
+    Container {
+        /// The image reference used (`nats:2.10.14` unless [`NATS_IMAGE_ENV`] is set).
+        image: String,
+        /// Cause.
+        reason: String,
+    },
     /// The binary could not be started or never accepted connections.
     #[error("starting {binary} failed: {reason}")]
     Start {
@@ -126,21 +178,36 @@ impl NatsServer {
     }
 
     /// Starts the testcontainers NATS module with JetStream and returns its
-    /// mapped client URL; the container lives as long as `self`.
+    /// mapped client URL; the container lives as long as `self`. The image
+    /// is the module's unless [`NATS_IMAGE_ENV`] names another.
     async fn start_container() -> Result<Self, NatsError> {
-        let err = |e: testcontainers::TestcontainersError| NatsError::Container(e.to_string());
-        let container = Nats::default()
+        let custom = std::env::var(NATS_IMAGE_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        let image = custom.clone().unwrap_or_else(|| "nats:2.10.14".to_owned());
+        let failed = |reason: String| NatsError::Container {
+            image: image.clone(),
+            reason,
+        };
+        let err = |e: testcontainers::TestcontainersError| failed(e.to_string());
+        let mut request = Nats::default()
             .with_cmd(&NatsServerCmd::default().with_jetstream())
-            .start()
-            .await
-            .map_err(err)?;
-        let host = container.get_host().await.map_err(err)?;
+            .with_host_config_modifier(loopback_client_port);
+        if let Some(value) = custom.as_deref() {
+            let reference = image_ref(value).map_err(failed)?;
+            request = request.with_name(reference.name).with_tag(reference.tag);
+        }
+        let container = request.start().await.map_err(err)?;
+        // The port is published on 127.0.0.1 only (`loopback_client_port`),
+        // so the URL names that address, not testcontainers' guess of the
+        // engine's host (the bridge gateway when the suite itself runs in a
+        // container).
         let port = container
             .get_host_port_ipv4(4222.tcp())
             .await
             .map_err(err)?;
         Ok(Self {
-            url: format!("nats://{host}:{port}"),
+            url: format!("nats://127.0.0.1:{port}"),
             child: None,
             binary: None,
             port,
@@ -241,6 +308,24 @@ fn spawn(binary: &PathBuf, port: u16, store: &std::path::Path) -> std::io::Resul
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+}
+
+/// Publishes only the client port 4222, on 127.0.0.1 and a host port the
+/// engine picks (loopback only, like every server the suite starts). Naming
+/// the host IP also makes the mapping readable on podman's Docker API, which
+/// reports publish-all bindings with `HostIp ""` (testcontainers skips those).
+fn loopback_client_port(host_config: &mut testcontainers::bollard::models::HostConfig) {
+    host_config.publish_all_ports = Some(false);
+    host_config.port_bindings = Some(
+        [(
+            "4222/tcp".to_owned(),
+            Some(vec![testcontainers::bollard::models::PortBinding {
+                host_ip: Some("127.0.0.1".to_owned()),
+                host_port: Some(String::new()),
+            }]),
+        )]
+        .into(),
+    );
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -356,16 +441,44 @@ mod tests {
         assert!(msg.contains("apt-get install -y nats-server"), "{msg}");
     }
 
-    #[tokio::test]
-    #[ignore = "requires a Docker engine"]
-    async fn container_path_starts_nats_with_jetstream() {
-        if !docker_answers().await {
-            eprintln!(
-                "SKIP container_path_starts_nats_with_jetstream: no Docker engine answers \
-                 (DOCKER_HOST unset and no reachable docker.sock)"
-            );
-            return;
+    #[test]
+    fn image_references_split_into_name_and_tag() {
+        let ok = |name: &str, tag: &str| {
+            Ok(ImageRef {
+                name: name.to_owned(),
+                tag: tag.to_owned(),
+            })
+        };
+        let cases = [
+            ("nats:2.10.14", ok("nats", "2.10.14")),
+            ("nats", ok("nats", "latest")),
+            (
+                "localhost/nats-server:bookworm",
+                ok("localhost/nats-server", "bookworm"),
+            ),
+            ("registry:5000/nats", ok("registry:5000/nats", "latest")),
+            ("registry:5000/nats:2.9", ok("registry:5000/nats", "2.9")),
+            (" nats:2.9 ", ok("nats", "2.9")),
+        ];
+        for (value, want) in cases {
+            assert_eq!(image_ref(value), want, "{value:?}");
         }
+        for bad in ["", ":tag", "nats:", "registry/", "nats@sha256:abc"] {
+            let err = image_ref(bad).expect_err(bad);
+            assert!(err.contains(NATS_IMAGE_ENV), "{bad:?}: {err}");
+        }
+    }
+
+    /// Runs where a Docker-API engine answers: Docker, or podman's
+    /// `podman system service` with `DOCKER_HOST=unix://…` (scripts/deploy-podman
+    /// does that, with `DCM_CONFORMANCE_NATS_IMAGE=localhost/nats-server:bookworm`).
+    #[tokio::test]
+    #[ignore = "requires a Docker-API engine (DOCKER_HOST); scripts/deploy-podman runs it on podman"]
+    async fn container_path_starts_nats_with_jetstream() {
+        assert!(
+            docker_answers().await,
+            "no Docker engine answers (DOCKER_HOST unset and no reachable docker.sock)"
+        );
         let server = match NatsServer::start_container().await {
             Ok(server) => server,
             Err(e) => panic!("container start failed: {e}"),

@@ -1,12 +1,12 @@
 //! Reading `features/sp/*.feature` and deciding, per scenario, whether it
 //! runs, is not applicable to the target, or is filtered out.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
 
-use cucumber::gherkin::{self, GherkinEnv};
+use cucumber::gherkin;
 use cucumber::tag::Ext as _;
 
+use crate::features::FeatureSource;
 use crate::sp::catalogue::{Subject, requirements};
 use crate::sp::profile::Profile;
 use crate::sp::target::Capability;
@@ -46,59 +46,19 @@ impl PlannedScenario {
 }
 
 /// Errors reading features.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    /// The directory could not be listed.
-    #[error("cannot read feature directory {path}: {source}")]
-    Dir {
-        /// Directory.
-        path: String,
-        /// Cause.
-        source: std::io::Error,
-    },
-    /// A feature file does not parse.
-    #[error("feature file {path} does not parse: {reason}")]
-    Parse {
-        /// File.
-        path: String,
-        /// Cause.
-        reason: String,
-    },
-}
+pub type PlanError = crate::features::SourceError;
 
-/// Feature files under `dir`, sorted.
-///
-/// # Errors
-/// [`PlanError::Dir`].
-pub fn feature_files(dir: &Path) -> Result<Vec<PathBuf>, PlanError> {
-    let read = std::fs::read_dir(dir).map_err(|source| PlanError::Dir {
-        path: dir.display().to_string(),
-        source,
-    })?;
-    let mut files: Vec<PathBuf> = read
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "feature"))
-        .collect();
-    files.sort();
-    Ok(files)
-}
-
-/// Every scenario of every feature under `dir`.
+/// Every scenario of every feature of `source`.
 ///
 /// # Errors
 /// [`PlanError`].
-pub fn scenarios(dir: &Path) -> Result<Vec<PlannedScenario>, PlanError> {
+pub fn scenarios(source: &FeatureSource) -> Result<Vec<PlannedScenario>, PlanError> {
     let mut out = Vec::new();
-    for path in feature_files(dir)? {
-        let feature = gherkin::Feature::parse_path(&path, GherkinEnv::default()).map_err(|e| {
-            PlanError::Parse {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            }
-        })?;
-        let stem = path
-            .file_stem()
+    for feature in source.parse()? {
+        let stem = feature
+            .path
+            .as_ref()
+            .and_then(|p| p.file_stem())
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut push = |sc: &gherkin::Scenario, rule_tags: &[String]| {
@@ -135,6 +95,27 @@ pub struct Selection {
     pub tags: Option<gherkin::tagexpr::TagOperation>,
     /// `--name` regex.
     pub name: Option<cucumber::codegen::Regex>,
+    /// Facts the target declared ([`crate::sp::target::SpUnderTest::facts`]).
+    pub facts: BTreeMap<String, String>,
+}
+
+/// Decides a `@fact:NAME` or `@fact:NAME=VALUE` tag against the declared
+/// `facts`: `None` when it holds, else why the scenario does not bind.
+#[must_use]
+pub fn fact_unmet(tag: &str, facts: &BTreeMap<String, String>) -> Option<String> {
+    let (name, want) = match tag.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (tag, None),
+    };
+    match (facts.get(name), want) {
+        (None, _) => Some(format!(
+            "the target declares no {name} (--sp-{name}); the scenario checks a declared fact"
+        )),
+        (Some(have), Some(want)) if have != want => Some(format!(
+            "binds {name} {want} only; the target declares {name} {have}"
+        )),
+        _ => None,
+    }
 }
 
 /// The decision for one scenario.
@@ -142,8 +123,12 @@ pub struct Selection {
 pub enum Decision {
     /// Run it.
     Run,
-    /// Not applicable to this target (reason).
+    /// Not applicable to this target: a capability is missing (reason).
     NotApplicable(String),
+    /// The rule does not bind this target (reason): `Ref` rows, or a
+    /// target fact not declared (`@fact:NAME`) or declared with another
+    /// value (`@fact:NAME=VALUE`).
+    NotBinding(String),
     /// Part of another profile.
     OutOfProfile(String),
     /// Filtered out by `--tags` / `--name`.
@@ -189,8 +174,105 @@ impl Selection {
                     .is_some_and(|q| q.subject == Subject::Ref)
             });
         if all_ref && !self.caps.contains(&Capability::Ref) {
-            return Decision::NotApplicable("Ref rows apply to the reference provider only".into());
+            return Decision::NotBinding("Ref rows apply to the reference provider only".into());
+        }
+        for tag in sc.tags.iter().filter_map(|t| t.strip_prefix("fact:")) {
+            if let Some(why) = fact_unmet(tag, &self.facts) {
+                return Decision::NotBinding(why);
+            }
         }
         Decision::Run
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selection(caps: &[Capability], facts: &[(&str, &str)]) -> Selection {
+        Selection {
+            profile: Profile::V1alpha1,
+            caps: caps.iter().copied().collect(),
+            tags: None,
+            name: None,
+            facts: facts
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn scenario(tags: &[&str]) -> PlannedScenario {
+        PlannedScenario {
+            feature: "f".into(),
+            name: "s".into(),
+            line: 1,
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn facts_and_ref_rows_decide_whether_a_rule_binds() {
+        let kcli = [("hint-namespace", "kcli"), ("resync-interval", "10m")];
+        let acme = [("hint-namespace", "acme")];
+        let binds = |d: &Decision| matches!(d, Decision::Run);
+        let not_binding = |d: &Decision| matches!(d, Decision::NotBinding(_));
+        type Expect = fn(&Decision) -> bool;
+        let table: Vec<(PlannedScenario, Selection, Expect)> = vec![
+            (
+                scenario(&["req-SEC-005", "fact:hint-namespace"]),
+                selection(&[], &acme),
+                binds,
+            ),
+            (
+                scenario(&["req-SEC-005", "fact:hint-namespace"]),
+                selection(&[], &[]),
+                not_binding,
+            ),
+            (
+                scenario(&["req-VAL-011", "fact:hint-namespace=kcli"]),
+                selection(&[], &acme),
+                not_binding,
+            ),
+            (
+                scenario(&["req-VAL-011", "fact:hint-namespace=kcli"]),
+                selection(&[], &kcli),
+                binds,
+            ),
+            (
+                scenario(&["req-EVT-024", "fact:resync-interval"]),
+                selection(&[], &acme),
+                not_binding,
+            ),
+            (
+                scenario(&["req-EVT-024", "fact:resync-interval"]),
+                selection(&[], &kcli),
+                binds,
+            ),
+            (
+                scenario(&["req-KCLI-020"]),
+                selection(&[], &kcli),
+                not_binding,
+            ),
+            (
+                scenario(&["req-KCLI-020"]),
+                selection(&[Capability::Ref], &kcli),
+                binds,
+            ),
+            (
+                scenario(&["req-HLT-003", "cap:backend-control"]),
+                selection(&[], &kcli),
+                |d| matches!(d, Decision::NotApplicable(_)),
+            ),
+        ];
+        for (sc, sel, want) in table {
+            let got = sel.decide(&sc);
+            assert!(
+                want(&got),
+                "{:?} with facts {:?}: {got:?}",
+                sc.tags,
+                sel.facts
+            );
+        }
     }
 }

@@ -14,9 +14,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::features::Provenance;
 use crate::sp::catalogue::{self, AREAS, CONTRACT_REVISION, Grade, Subject};
-use crate::sp::context::{Outcome, RunContext, ScenarioResult};
+use crate::sp::context::{EntryState, Outcome, RunContext, ScenarioResult};
 use crate::sp::target::{Capability, TargetIdentity};
+use crate::sp::timeline::{self, ResourceTimeline};
 use crate::sp::timeouts::Entry;
 
 /// How a failed scenario is graded.
@@ -77,6 +79,10 @@ pub struct AreaResult {
     pub not_applicable: usize,
     /// Filtered out.
     pub skipped: usize,
+    /// Sum of the wall times of the area's scenarios, in seconds (scenarios
+    /// run concurrently, so areas overlap; a scenario citing two areas counts
+    /// in both).
+    pub seconds: f64,
 }
 
 /// One failed scenario in the report.
@@ -107,6 +113,9 @@ pub struct Report {
     pub target: TargetIdentity,
     /// Capabilities the target offered.
     pub capabilities: Vec<Capability>,
+    /// Facts the target declared that the wire cannot show (`name-prefix`,
+    /// `resync-interval`, `hint-namespace`; `@fact:` tags), as declared.
+    pub facts: BTreeMap<String, String>,
     /// Whether the result can be claimed (no filters, no timeouts beyond maximum).
     pub claimable: bool,
     /// `success`, `partial` or `failure` for the whole profile.
@@ -137,6 +146,12 @@ pub struct Report {
     pub timeouts: BTreeMap<String, Entry>,
     /// Wall time in seconds.
     pub duration_seconds: f64,
+    /// For each resource the suite created: its statuses over time, from
+    /// the SP's answers and its status events.
+    pub timelines: Vec<ResourceTimeline>,
+    /// The feature files run: embedded (with their hash) or a directory;
+    /// `None` for reports of traffic not driven by the scenarios.
+    pub features: Option<Provenance>,
 }
 
 fn area_of(result: &ScenarioResult) -> String {
@@ -173,13 +188,17 @@ pub fn build(
                 not_implemented: 0,
                 not_applicable: 0,
                 skipped: 0,
+                seconds: 0.0,
             });
+            a.seconds += r.seconds;
             match (&r.outcome, sev) {
                 (Outcome::Passed, _) => a.passed += 1,
                 (Outcome::Failed, Severity::Must) => a.failed += 1,
                 (Outcome::Failed, Severity::Should) => a.warnings += 1,
                 (Outcome::Failed, Severity::May) => a.not_implemented += 1,
-                (Outcome::NotApplicable | Outcome::OutOfProfile, _) => a.not_applicable += 1,
+                (Outcome::NotApplicable | Outcome::OutOfProfile | Outcome::NotBinding, _) => {
+                    a.not_applicable += 1;
+                }
                 (Outcome::Skipped, _) => a.skipped += 1,
             }
             if sev == Severity::Must
@@ -215,7 +234,7 @@ pub fn build(
                         .collect(),
                 });
             }
-            (Outcome::NotApplicable | Outcome::OutOfProfile, _) => na += 1,
+            (Outcome::NotApplicable | Outcome::OutOfProfile | Outcome::NotBinding, _) => na += 1,
             (Outcome::Skipped, _) => skipped += 1,
         }
     }
@@ -259,6 +278,7 @@ pub fn build(
         profile: ctx.profile.name().into(),
         target: identity,
         capabilities: ctx.caps.iter().copied().collect(),
+        facts: ctx.sp.facts(),
         claimable: not_claimable.is_empty(),
         result: result.into(),
         not_claimable_because: not_claimable,
@@ -274,6 +294,18 @@ pub fn build(
         orphans,
         timeouts: ctx.timeouts.entries().clone(),
         duration_seconds: elapsed.as_secs_f64(),
+        timelines: timeline::timelines(
+            &ctx.ledger
+                .entries()
+                .into_iter()
+                .filter(|e| e.state != EntryState::Refused)
+                .map(|e| (e.service_type, e.id, e.scenario))
+                .collect::<Vec<_>>(),
+            &ctx.statuses,
+            &ctx.dcm.events.all(),
+            ctx.launched_at,
+        ),
+        features: None,
     }
 }
 
@@ -291,7 +323,8 @@ fn areas_of(r: &ScenarioResult) -> Vec<String> {
     out
 }
 
-/// Writes `conformance-report.yaml` and `junit.xml` into `dir`.
+/// Writes `conformance-report.yaml`, `junit.xml` and
+/// `conformance-report.html` ([`crate::sp::html::render`]) into `dir`.
 ///
 /// # Errors
 /// I/O errors, with the path.
@@ -304,6 +337,9 @@ pub fn write(report: &Report, results: &[ScenarioResult], dir: &Path) -> anyhow:
     std::fs::write(&path, yaml).with_context(|| format!("writing {}", path.display()))?;
     let path = dir.join("junit.xml");
     std::fs::write(&path, junit(report, results))
+        .with_context(|| format!("writing {}", path.display()))?;
+    let path = dir.join("conformance-report.html");
+    std::fs::write(&path, crate::sp::html::render(report, results))
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
@@ -377,7 +413,13 @@ pub fn junit(report: &Report, results: &[ScenarioResult]) -> String {
                         ">\n      <skipped message=\"{grade}: {reason}\"/>\n    </testcase>"
                     );
                 }
-                (Outcome::NotApplicable | Outcome::OutOfProfile | Outcome::Skipped, _) => {
+                (
+                    Outcome::NotApplicable
+                    | Outcome::OutOfProfile
+                    | Outcome::NotBinding
+                    | Outcome::Skipped,
+                    _,
+                ) => {
                     let _ = writeln!(
                         out,
                         ">\n      <skipped message=\"{reason}\"/>\n    </testcase>"
@@ -436,8 +478,8 @@ pub fn terminal(report: &Report, results: &[ScenarioResult]) -> String {
         if let Some(a) = report.areas.get(*code) {
             let _ = writeln!(
                 out,
-                "  {code:<5}{name:<28}{:<8} passed {:>3}  failed {:>2}  warnings {:>2}  n/a {:>2}  skipped {:>2}",
-                a.result, a.passed, a.failed, a.warnings, a.not_applicable, a.skipped
+                "  {code:<5}{name:<28}{:<8} passed {:>3}  failed {:>2}  warnings {:>2}  n/a {:>2}  skipped {:>2}  {:>6.1} s",
+                a.result, a.passed, a.failed, a.warnings, a.not_applicable, a.skipped, a.seconds
             );
         }
     }

@@ -10,6 +10,7 @@ use cucumber::event::ScenarioFinished;
 use cucumber::{World as _, WriterExt as _};
 
 use crate::dcm_sim::{DcmConfig, FakeDcm};
+use crate::features::{FeatureSource, SourceParser};
 use crate::sp::context::{
     self, ContextParts, EntryState, Outcome, RunContext, ScenarioResult, Service,
 };
@@ -19,6 +20,7 @@ use crate::sp::profile::Profile;
 use crate::sp::report::{self, Report};
 use crate::sp::target::{Capability, LaunchEnv, Launcher};
 use crate::sp::timeouts::TimeoutTable;
+use crate::sp::watchdog;
 use crate::sp::world::{SpWorld, urlencode};
 
 /// The cucumber command-line options merged into `dcm-conformance sp`
@@ -34,8 +36,8 @@ pub type CucumberCli = cucumber::cli::Opts<
 pub struct RunOptions {
     /// Contract profile.
     pub profile: Profile,
-    /// Directory of `.feature` files.
-    pub features: PathBuf,
+    /// The feature files: embedded or `--features DIR`.
+    pub features: FeatureSource,
     /// Cucumber options (filters, concurrency).
     pub cucumber: CucumberCli,
     /// Only these capabilities count as supported (`--supported-features`), if set.
@@ -54,6 +56,8 @@ pub struct RunOptions {
     pub health_interval: Duration,
     /// Print cucumber's progress.
     pub progress: bool,
+    /// Seed and case count of the generated checks (`--seed`).
+    pub generated: crate::sp::generated::GenSettings,
 }
 
 /// A finished run.
@@ -83,6 +87,7 @@ impl RunSummary {
 pub async fn run(opts: RunOptions, launcher: &dyn Launcher) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
     let scenarios = plan::scenarios(&opts.features)?;
+    let provenance = opts.features.provenance()?;
     let nats = NatsServer::discover(opts.nats_url.as_deref()).await?;
     let dcm = FakeDcm::start(DcmConfig {
         bind: "127.0.0.1:0".parse()?,
@@ -90,6 +95,13 @@ pub async fn run(opts: RunOptions, launcher: &dyn Launcher) -> anyhow::Result<Ru
         health_interval: opts.health_interval,
     })
     .await?;
+    // Every name's first registration gets a 503, so retrying is judged on
+    // every target, restartable or not (REG-021).
+    dcm.registry
+        .answer_first_attempt_of_each_name(crate::dcm_sim::Scripted {
+            status: 503,
+            delay: Duration::ZERO,
+        });
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let launched_at = Instant::now();
     let sp = launcher
@@ -100,6 +112,11 @@ pub async fn run(opts: RunOptions, launcher: &dyn Launcher) -> anyhow::Result<Ru
         })
         .await?;
     let mut timeouts = TimeoutTable::defaults(sp.declared());
+    if let Some(resync) = sp.facts().get("resync-interval") {
+        let resync = humantime::parse_duration(resync)
+            .map_err(|e| anyhow::anyhow!("the declared resync-interval `{resync}`: {e}"))?;
+        timeouts.declare_resync(resync, sp.declared().poll);
+    }
     let target_overrides = sp.timeout_overrides();
     timeouts.apply(
         target_overrides
@@ -124,6 +141,7 @@ pub async fn run(opts: RunOptions, launcher: &dyn Launcher) -> anyhow::Result<Ru
         sp,
         services,
         launched_at,
+        generated: opts.generated,
     }));
     let mut caps = ctx.caps.clone();
     if let Some(supported) = &opts.supported_features {
@@ -137,6 +155,7 @@ pub async fn run(opts: RunOptions, launcher: &dyn Launcher) -> anyhow::Result<Ru
         caps,
         tags: opts.cucumber.tags_filter.clone(),
         name: opts.cucumber.re_filter.clone(),
+        facts: ctx.sp.facts(),
     };
     let mut filtered = false;
     for sc in &scenarios {
@@ -148,6 +167,7 @@ pub async fn run(opts: RunOptions, launcher: &dyn Launcher) -> anyhow::Result<Ru
             }
             Decision::NotApplicable(reason) => (Outcome::NotApplicable, reason),
             Decision::OutOfProfile(reason) => (Outcome::OutOfProfile, reason),
+            Decision::NotBinding(reason) => (Outcome::NotBinding, reason),
         };
         ctx.push_result(ScenarioResult {
             feature: sc.feature.clone(),
@@ -159,14 +179,26 @@ pub async fn run(opts: RunOptions, launcher: &dyn Launcher) -> anyhow::Result<Ru
             seconds: 0.0,
         });
     }
+    let planned: Vec<&plan::PlannedScenario> = scenarios
+        .iter()
+        .filter(|sc| selection.decide(sc) == Decision::Run)
+        .collect();
     context::activate(Some(ctx.clone()));
-    run_cucumber(&opts, selection).await;
+    let heartbeat = (!opts.progress).then_some(Duration::from_secs(15));
+    let stalled = tokio::select! {
+        () = run_cucumber(&opts, selection) => false,
+        () = watchdog::guard(&ctx.watch, planned.len(), heartbeat, started) => true,
+    };
     context::activate(None);
+    if stalled {
+        record_unfinished(&ctx, &planned);
+    }
     let leftovers = verify_ledger(&ctx).await;
     let orphan_note = check_orphans(&ctx).await;
     let results = ctx.results();
     let elapsed = started.elapsed();
-    let report = report::build(&ctx, &results, filtered, leftovers, orphan_note, elapsed);
+    let mut report = report::build(&ctx, &results, filtered, leftovers, orphan_note, elapsed);
+    report.features = Some(provenance);
     report::write(&report, &results, &opts.report_dir)?;
     ctx.sp.shutdown().await;
     Ok(RunSummary {
@@ -174,6 +206,63 @@ pub async fn run(opts: RunOptions, launcher: &dyn Launcher) -> anyhow::Result<Ru
         results,
         elapsed,
     })
+}
+
+/// After the watchdog stopped the run: the scenarios still running failed
+/// (past their deadline); the ones never started are reported as skipped.
+fn record_unfinished(ctx: &RunContext, planned: &[&plan::PlannedScenario]) {
+    let running = ctx.watch.running();
+    for r in &running {
+        ctx.push_result(ScenarioResult {
+            feature: r.feature.clone(),
+            scenario: r.scenario.clone(),
+            tags: r.tags.clone(),
+            outcome: Outcome::Failed,
+            reason: Some(format!(
+                "could not finish: still running after its deadline of {} s (the timeouts its steps name + scenario_cleanup); the run was stopped",
+                r.deadline.as_secs()
+            )),
+            detail: None,
+            seconds: r.started.elapsed().as_secs_f64(),
+        });
+    }
+    let done: BTreeSet<(String, String)> = ctx
+        .results()
+        .into_iter()
+        .map(|r| (r.feature, r.scenario))
+        .collect();
+    for sc in planned {
+        if !done.contains(&(sc.feature.clone(), sc.name.clone())) {
+            ctx.push_result(ScenarioResult {
+                feature: sc.feature.clone(),
+                scenario: sc.name.clone(),
+                tags: sc.tags.clone(),
+                outcome: Outcome::Skipped,
+                reason: Some(format!(
+                    "not started: the run was stopped when {} scenarios could not finish",
+                    running.len()
+                )),
+                detail: None,
+                seconds: 0.0,
+            });
+        }
+    }
+}
+
+fn watch_key(
+    feature: &cucumber::gherkin::Feature,
+    scenario: &cucumber::gherkin::Scenario,
+) -> String {
+    format!(
+        "{}:{}:{}",
+        feature
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        scenario.position.line,
+        scenario.name
+    )
 }
 
 async fn wait_for_services(
@@ -228,11 +317,40 @@ async fn wait_for_services(
 
 async fn run_cucumber(opts: &RunOptions, selection: Selection) {
     let features = opts.features.clone();
-    let cucumber = SpWorld::cucumber()
+    let cucumber = SpWorld::cucumber::<PathBuf>()
         .max_concurrent_scenarios(opts.cucumber.runner.concurrency.unwrap_or(8))
-        .before(|_feature, _rule, scenario, world| {
+        .before(|feature, rule, scenario, world| {
+            let key = watch_key(feature, scenario);
+            let mut steps: Vec<&str> = Vec::new();
+            if let Some(bg) = &feature.background {
+                steps.extend(bg.steps.iter().map(|s| s.value.as_str()));
+            }
+            if let Some(bg) = rule.and_then(|r| r.background.as_ref()) {
+                steps.extend(bg.steps.iter().map(|s| s.value.as_str()));
+            }
+            steps.extend(scenario.steps.iter().map(|s| s.value.as_str()));
+            let deadline = watchdog::scenario_deadline(&steps, &world.ctx.timeouts);
+            let mut tags = feature.tags.clone();
+            if let Some(r) = rule {
+                tags.extend(r.tags.iter().cloned());
+            }
+            tags.extend(scenario.tags.iter().cloned());
+            let running = watchdog::Running {
+                feature: feature
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.file_stem())
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| feature.name.clone()),
+                scenario: scenario.name.clone(),
+                tags,
+                started: std::time::Instant::now(),
+                deadline,
+                overdue: false,
+            };
             Box::pin(async move {
                 world.scenario = scenario.name.clone();
+                world.ctx.watch.start(key, running);
             })
         })
         .after(|feature, _rule, scenario, finished, world| {
@@ -245,6 +363,7 @@ async fn run_cucumber(opts: &RunOptions, selection: Selection) {
             let mut tags = feature.tags.clone();
             tags.extend(scenario.tags.iter().cloned());
             let name = scenario.name.clone();
+            let key = watch_key(feature, scenario);
             let verdict: Result<(), String> = match finished {
                 ScenarioFinished::StepPassed => Ok(()),
                 ScenarioFinished::StepSkipped => Err("a step has no definition (skipped)".into()),
@@ -256,6 +375,7 @@ async fn run_cucumber(opts: &RunOptions, selection: Selection) {
             Box::pin(async move {
                 let Some(w) = world else {
                     if let Ok(ctx) = context::active() {
+                        ctx.watch.finish(&key);
                         ctx.push_result(ScenarioResult {
                             feature: feature_name,
                             scenario: name,
@@ -292,6 +412,7 @@ async fn run_cucumber(opts: &RunOptions, selection: Selection) {
                     detail,
                     seconds,
                 });
+                w.ctx.watch.finish(&key);
             })
         })
         .with_writer(
@@ -308,6 +429,7 @@ async fn run_cucumber(opts: &RunOptions, selection: Selection) {
             .normalized(),
         )
         .fail_on_skipped()
+        .with_parser(SourceParser)
         .with_cli(opts.cucumber.clone());
     cucumber
         .filter_run(features, move |feature, rule, scenario| {

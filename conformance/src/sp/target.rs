@@ -15,6 +15,16 @@ use futures::future::BoxFuture;
 
 use crate::sp::timeouts::Declared;
 
+/// The target facts scenarios may require (`@fact:NAME[=VALUE]`), with
+/// what each means:
+/// - `name-prefix`: the setting that sets the backend name prefix, e.g.
+///   `NAME_PREFIX (dcm-)` (ORP-010);
+/// - `resync-interval`: the period of the re-publication of every status,
+///   a duration like `10m` (EVT-024; sets the `periodic_republish` timeout);
+/// - `hint-namespace`: the `provider_hints` key the SP reads, e.g. `kcli`
+///   (SEC-005; `kcli`-only rules such as KCLI-020 need `hint-namespace=kcli`).
+pub const FACTS: [&str; 3] = ["name-prefix", "resync-interval", "hint-namespace"];
+
 /// A capability a scenario may need (`@cap:<name>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -80,6 +90,17 @@ pub enum BackendAction {
     Up,
     /// Every backend call hangs for this long.
     Hang(Duration),
+    /// Only the backend delete of this resource's object takes this long
+    /// (other scenarios are unaffected, so the scenario needs no `@serial`);
+    /// ended by [`BackendAction::Release`].
+    HangDelete {
+        /// Service type.
+        service_type: String,
+        /// DCM id.
+        id: String,
+        /// How long the delete takes.
+        duration: Duration,
+    },
     /// Backend calls answer at normal speed again.
     Release,
     /// Creates are refused by the backend (synchronously, API-015).
@@ -194,9 +215,10 @@ pub trait SpUnderTest: Send + Sync {
         })
     }
 
-    /// Facts the target declares about its configuration (e.g.
-    /// `name_prefix_setting` = `NAME_PREFIX`), for rows that a black-box
-    /// test cannot observe.
+    /// Facts the target declares about its configuration, for rows a
+    /// black-box test cannot observe; scenarios tagged `@fact:NAME` do not
+    /// bind a target that does not declare NAME (see [`FACTS`]). Recorded in
+    /// the report.
     fn facts(&self) -> BTreeMap<String, String> {
         BTreeMap::new()
     }

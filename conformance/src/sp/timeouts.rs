@@ -23,6 +23,7 @@ pub const KEYS: &[&str] = &[
     "deleted_event_after_delete",
     "deleted_event_after_disappearance",
     "startup_republish",
+    "periodic_republish",
     "redelivery_after_nats_recovery",
     "vm_running",
     "cluster_active",
@@ -158,6 +159,9 @@ impl TimeoutTable {
                 Some(poll * 2 + s(5)),
             ),
             ("startup_republish", poll + s(30), Some(poll + s(30))),
+            // Until a resync interval is declared (`declare_resync`), the
+            // EVT-024 scenario does not bind and this row is unused.
+            ("periodic_republish", poll + s(30), Some(poll + s(30))),
             ("redelivery_after_nats_recovery", s(60), Some(poll + s(60))),
             ("vm_running", s(300), Some(s(900))),
             ("cluster_active", s(1800), Some(d.cluster_create_timeout)),
@@ -188,6 +192,21 @@ impl TimeoutTable {
         Self {
             entries,
             consecutive_successes: 3,
+        }
+    }
+
+    /// Sets `periodic_republish` (default and maximum) to the declared
+    /// re-publication interval plus one poll and 5 s (EVT-024: the contract
+    /// sets no bound, so the SP's own declared interval is the bound).
+    pub fn declare_resync(&mut self, resync: Duration, poll: Duration) {
+        let bound = resync + poll + Duration::from_secs(5);
+        if let Some(e) = self.entries.get_mut("periodic_republish") {
+            *e = Entry {
+                effective: bound,
+                default: bound,
+                maximum: Some(bound),
+                overridden: false,
+            };
         }
     }
 
@@ -299,6 +318,14 @@ mod tests {
         );
         assert_eq!(t.get("status_change_event"), Duration::from_secs(40));
         assert_eq!(t.entries().len(), KEYS.len());
+    }
+
+    #[test]
+    fn a_declared_resync_interval_bounds_the_periodic_republish_wait() {
+        let mut t = TimeoutTable::defaults(Declared::default());
+        t.declare_resync(Duration::from_secs(600), Duration::from_secs(30));
+        assert_eq!(t.get("periodic_republish"), Duration::from_secs(635));
+        assert!(t.beyond_maximum().is_empty());
     }
 
     #[test]

@@ -25,6 +25,8 @@ struct Inner {
     fail_deletes: bool,
     objects: BTreeMap<String, Object>,
     creates: u32,
+    /// Objects whose delete takes until the given instant.
+    slow_deletes: BTreeMap<String, tokio::time::Instant>,
 }
 
 /// Shared backend handle.
@@ -84,6 +86,18 @@ impl Backend {
     /// Sets or clears the hang.
     pub(crate) fn set_hang(&self, d: Option<Duration>) {
         self.hang_tx.send_replace(d);
+    }
+
+    /// The delete of `name` takes `d` (other calls are unaffected).
+    pub(crate) fn hang_delete(&self, name: &str, d: Duration) {
+        self.lock()
+            .slow_deletes
+            .insert(name.to_owned(), tokio::time::Instant::now() + d);
+    }
+
+    /// Deletes started from now on take their normal time.
+    pub(crate) fn release_deletes(&self) {
+        self.lock().slow_deletes.clear();
     }
 
     /// Reachability.
@@ -146,6 +160,10 @@ impl Backend {
     /// Deletes `name`; `Ok(false)` when it was already gone.
     pub(crate) async fn delete(&self, name: &str) -> Result<bool, BackendError> {
         self.delay().await;
+        let slow = self.lock().slow_deletes.get(name).copied();
+        if let Some(until) = slow {
+            tokio::time::sleep_until(until).await;
+        }
         let mut b = self.lock();
         if !b.up {
             return Err(BackendError::Down);

@@ -40,6 +40,36 @@ pub(crate) enum Defect {
     NoDeletedEvent,
     /// A replayed create answers 409 (API-030).
     ConflictOnReplay,
+    /// A replay answers 201 but builds the resource again: a fresh
+    /// `create_time`, the initial status and its event (API-030).
+    ReplayRecreates,
+    /// A page token points at the last item of its page, so each page
+    /// repeats the previous page's last item (API-051).
+    OverlappingPages,
+    /// A full page always carries a `next_page_token`, even when it holds
+    /// the last items, so the walk ends on an empty page (API-051).
+    TokenOnFullPage,
+    /// A fresh random `?id=` on every registration attempt (REG-009).
+    NewIdPerAttempt,
+    /// One registration attempt per service type: no retry, no periodic
+    /// re-registration (REG-021, REG-026).
+    RegisterOnce,
+    /// Top-level spec members the fixture does not know are dropped before
+    /// the spec is stored (VAL-007, API-004).
+    DropsUnknownMembers,
+    /// Deleted records are kept as `DELETED` tombstones: GET answers 404,
+    /// but the list still shows them and their id cannot be created again
+    /// (API-050, API-032).
+    KeepsDeletedRecords,
+    /// Replays are compared as parsed JSON values without number
+    /// normalisation, so `10` and `10.0` differ and the replay is a 409 (API-030).
+    ReplayComparesNumberForms,
+    /// A delete answers 204 at once and removes the backend object and the
+    /// record half a second later (API-060).
+    DeleteInBackground,
+    /// A schema-valid `vcpu.count` above 64 crashes the create with a 500
+    /// (ERR-009/ERR-010: no spec may cause a 5xx).
+    Internal500OnManyCpus,
 }
 
 const POLL: Duration = Duration::from_millis(100);
@@ -369,7 +399,7 @@ fn get(shared: &Shared, service_type: &str, id: &str, path: &str) -> Response {
     match store
         .records
         .get(id)
-        .filter(|r| r.service_type == service_type)
+        .filter(|r| r.service_type == service_type && r.status != "DELETED")
     {
         Some(r) => json_response(StatusCode::OK, &view(r, true)),
         None => problem(
@@ -411,13 +441,15 @@ async fn list(shared: &Shared, service_type: &str, uri: &Uri) -> Response {
         .collect();
     // Keyset order: create_time descending, then id ascending (API-053).
     items.sort_by(|a, b| b.created_ns.cmp(&a.created_ns).then(a.id.cmp(&b.id)));
+    let overlap = usize::from(shared.has(Defect::OverlappingPages));
     let start = match q.get("page_token") {
         None => 0,
         Some(t) => match decode_token(t) {
             Some((nanos, id)) => items
                 .iter()
                 .position(|r| r.created_ns < nanos || (r.created_ns == nanos && r.id > id))
-                .unwrap_or(items.len()),
+                .unwrap_or(items.len())
+                .saturating_sub(overlap),
             None => {
                 let errors = json!([{"field": "page_token", "reason": "malformed or unknown"}]);
                 return problem(
@@ -439,7 +471,8 @@ async fn list(shared: &Shared, service_type: &str, uri: &Uri) -> Response {
         .collect();
     let mut body = json!({"results": page});
     if let Some(last) = items.iter().skip(start).take(size).next_back()
-        && start + size < items.len()
+        && (start + size < items.len()
+            || (shared.has(Defect::TokenOnFullPage) && items.len() - start >= size))
     {
         body["next_page_token"] = json!(format!("k{}.{}", last.created_ns, last.id));
     }
@@ -452,8 +485,22 @@ fn decode_token(t: &str) -> Option<(u128, String)> {
     Some((n.parse().ok()?, id.to_owned()))
 }
 
-fn equal_spec(a: &Value, b: &Value) -> bool {
-    a == b
+/// JSON value equality with numbers compared by value (API-030);
+/// `exact` keeps serde's number-form-sensitive comparison (the defect).
+fn equal_spec(a: &Value, b: &Value, exact: bool) -> bool {
+    match (a, b) {
+        _ if exact => a == b,
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal_spec(p, q, false))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| equal_spec(v, w, false)))
+        }
+        _ => a == b,
+    }
 }
 
 async fn create(
@@ -522,6 +569,22 @@ async fn create(
             Some(errors),
         );
     };
+    // The defect sits in the request parsing, before any validation.
+    if shared.has(Defect::Internal500OnManyCpus)
+        && spec
+            .pointer("/vcpu/count")
+            .and_then(Value::as_u64)
+            .is_some_and(|n| n > 64)
+    {
+        return problem(
+            shared,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an internal error occurred",
+            &path,
+            None,
+        );
+    }
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -567,6 +630,24 @@ async fn create(
             &path,
             Some(errors),
         );
+    }
+    let mut spec = spec;
+    if shared.has(Defect::DropsUnknownMembers)
+        && let Some(members) = spec.as_object_mut()
+    {
+        const KNOWN: &[&str] = &[
+            "service_type",
+            "metadata",
+            "provider_hints",
+            "vcpu",
+            "memory",
+            "storage",
+            "guest_os",
+            "access",
+            "version",
+            "nodes",
+        ];
+        members.retain(|k, _| KNOWN.contains(&k.as_str()));
     }
     let base = spec
         .pointer("/metadata/name")
@@ -622,7 +703,25 @@ async fn create(
                 );
             }
             if r.service_type == service_type
-                && equal_spec(&r.spec, &spec)
+                && equal_spec(
+                    &r.spec,
+                    &spec,
+                    shared.has(Defect::ReplayComparesNumberForms),
+                )
+                && shared.has(Defect::ReplayRecreates)
+            {
+                let mut fresh = record.clone();
+                fresh.backend_name.clone_from(&r.backend_name);
+                fresh.creating = false;
+                store.records.insert(id.clone(), fresh.clone());
+                return json_response(StatusCode::CREATED, &view(&fresh, true));
+            }
+            if r.service_type == service_type
+                && equal_spec(
+                    &r.spec,
+                    &spec,
+                    shared.has(Defect::ReplayComparesNumberForms),
+                )
                 && !shared.has(Defect::ConflictOnReplay)
             {
                 return json_response(StatusCode::OK, &view(r, true));
@@ -770,7 +869,7 @@ async fn delete(shared: &Shared, service_type: &str, id: &str, path: &str) -> Re
         let Some(r) = store
             .records
             .get_mut(id)
-            .filter(|r| r.service_type == service_type)
+            .filter(|r| r.service_type == service_type && r.status != "DELETED")
         else {
             return problem(
                 shared,
@@ -805,14 +904,23 @@ async fn delete(shared: &Shared, service_type: &str, id: &str, path: &str) -> Re
     };
     let shared2 = shared.clone();
     let id2 = id.to_owned();
+    let background = shared.has(Defect::DeleteInBackground);
     let work = tokio::spawn(async move {
+        if background {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
         let result = shared2.backend.delete(&name).await;
         let mut store = shared2.lock();
         let Some(mut r) = store.records.remove(&id2) else {
             return result;
         };
         match &result {
-            Ok(_) => set_status(&shared2, &mut store, &mut r, "DELETED", "deleted"),
+            Ok(_) => {
+                set_status(&shared2, &mut store, &mut r, "DELETED", "deleted");
+                if shared2.has(Defect::KeepsDeletedRecords) {
+                    store.records.insert(id2.clone(), r);
+                }
+            }
             Err(_) => {
                 let prev = r.previous.take().unwrap_or_else(|| "RUNNING".into());
                 set_status(
@@ -827,6 +935,9 @@ async fn delete(shared: &Shared, service_type: &str, id: &str, path: &str) -> Re
         }
         result
     });
+    if background {
+        return StatusCode::NO_CONTENT.into_response();
+    }
     match work.await {
         Ok(Ok(_)) => StatusCode::NO_CONTENT.into_response(),
         Ok(Err(BackendError::Timeout)) => problem(
@@ -895,6 +1006,9 @@ async fn monitor(shared: Shared) {
             let Some(mut r) = store.records.get(&id).cloned() else {
                 continue;
             };
+            if r.status == "DELETED" {
+                continue;
+            }
             if let Ok(objects) = &objects
                 && !r.creating
             {
@@ -1022,10 +1136,15 @@ async fn registrar(
         "display_name": format!("fixture {service_type}"), "operations": ["CREATE", "DELETE", "READ"],
         "metadata": {"backend": "memory"}});
     let client = reqwest::Client::new();
-    let url = format!("{base}/providers?id={id}");
+    let fixed_url = format!("{base}/providers?id={id}");
     loop {
         let mut delay = Duration::from_millis(100);
         loop {
+            let url = if shared.has(Defect::NewIdPerAttempt) {
+                format!("{base}/providers?id={}", uuid::Uuid::new_v4())
+            } else {
+                fixed_url.clone()
+            };
             let resp = client
                 .post(&url)
                 .json(&body)
@@ -1038,6 +1157,7 @@ async fn registrar(
                     eprintln!("fixture: registration of {name} rejected with {code}; not retrying");
                     break;
                 }
+                _ if shared.has(Defect::RegisterOnce) => return,
                 _ => {
                     let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0])
                         * delay.as_millis() as u64
@@ -1046,6 +1166,9 @@ async fn registrar(
                     delay = (delay * 2).min(Duration::from_secs(1));
                 }
             }
+        }
+        if shared.has(Defect::RegisterOnce) {
+            return;
         }
         tokio::time::sleep(REREGISTER).await;
     }
@@ -1203,7 +1326,14 @@ impl SpUnderTest for FixtureSp {
                 BackendAction::Down => b.set_up(false),
                 BackendAction::Up => b.set_up(true),
                 BackendAction::Hang(d) => b.set_hang(Some(d)),
-                BackendAction::Release => b.set_hang(None),
+                BackendAction::HangDelete { id, duration, .. } => b.hang_delete(
+                    &name_of(&id).ok_or_else(|| anyhow::anyhow!("unknown id {id}"))?,
+                    duration,
+                ),
+                BackendAction::Release => {
+                    b.set_hang(None);
+                    b.release_deletes();
+                }
                 BackendAction::RejectCreates => b.set_reject_creates(true),
                 BackendAction::AcceptCreates => b.set_reject_creates(false),
                 BackendAction::FailDeletes => b.set_fail_deletes(true),
@@ -1233,11 +1363,16 @@ impl SpUnderTest for FixtureSp {
     }
 
     fn facts(&self) -> BTreeMap<String, String> {
-        [(
-            "name_prefix_setting".to_owned(),
-            "FIXTURE_PREFIX (fx-)".to_owned(),
-        )]
+        [
+            ("name-prefix", "FIXTURE_PREFIX (fx-)".to_owned()),
+            (
+                "resync-interval",
+                humantime::format_duration(RESYNC).to_string(),
+            ),
+            ("hint-namespace", "kcli".to_owned()),
+        ]
         .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
         .collect()
     }
 

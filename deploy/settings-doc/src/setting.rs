@@ -87,6 +87,7 @@ impl Setting {
         } else if default
             .as_deref()
             .is_some_and(|d| humantime::parse_duration(d).is_ok())
+            || arg.get_value_parser().type_id() == std::any::TypeId::of::<std::time::Duration>()
         {
             Kind::Duration
         } else if default.as_deref().is_some_and(|d| d.parse::<u64>().is_ok()) {

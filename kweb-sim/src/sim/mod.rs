@@ -164,9 +164,11 @@ impl Sim {
         flavour: Flavour,
     ) {
         let readonly = self.world.readonly;
+        let kcli_release = self.world.kcli_release;
         self.world = presets::build(preset, seed, &options);
         self.world.flavour = flavour;
         self.world.readonly = readonly;
+        self.world.kcli_release = kcli_release;
         self.faults = Faults::default();
         self.effects = Effects::default();
         self.transitions = TransitionConfig::for_set(set);

@@ -12,6 +12,7 @@
 pub mod flavour;
 pub mod presets;
 pub mod profiles;
+pub mod release;
 pub mod vm;
 
 use std::net::Ipv4Addr;
@@ -216,6 +217,9 @@ pub struct World {
     pub vm_timing: VmTiming,
     /// Name of the preset the world was built from.
     pub preset: String,
+    /// The kcli release whose behaviour is emulated (`--kcli-release`).
+    #[serde(default)]
+    pub kcli_release: release::KcliRelease,
     #[serde(skip, default = "unseeded")]
     rng: ChaCha8Rng,
 }
@@ -252,6 +256,7 @@ impl World {
             now: 0.0,
             vm_timing: VmTiming::default(),
             preset: "empty".into(),
+            kcli_release: release::PIN,
             rng: ChaCha8Rng::seed_from_u64(seed),
         }
     }

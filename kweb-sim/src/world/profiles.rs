@@ -1,6 +1,7 @@
 //! Profiles (`kweb-reference.md` §6.15): kcli's VM profile defaults, the
-//! captured default `profiles.yml`, the five built-in cluster profile
-//! samples and the container profile listing.
+//! captured default `profiles.yml`, the built-in cluster profile samples and
+//! the container profile listing. The VM defaults and the samples differ
+//! between kcli releases ([`super::release::DRIFTS`]).
 
 use serde_json::{Map, Value, json};
 
@@ -11,8 +12,13 @@ use super::World;
 pub const TESTDRIVER_PROFILES_YML: &str = include_str!("../../assets/profiles.yml");
 /// The captured `GET /vmprofiles` body: `small` merged over kcli's defaults.
 const VMPROFILES_CAPTURE: &str = include_str!("../../assets/vmprofiles_small.json");
-/// The captured `GET /kubeprofiles` body (five built-in samples, in order).
+/// The captured `GET /kubeprofiles` body (five built-in samples, in order)
+/// of the pin, valid from kcli 99.0.202608141013 on.
 const KUBEPROFILES_CAPTURE: &str = include_str!("../../assets/kubeprofiles.json");
+/// The `GET /kubeprofiles` body of kcli 99.0.202604230911 and every build
+/// before 99.0.202608141013 (six samples, with `sample-openshift-contrail`).
+const KUBEPROFILES_BEFORE_2026_08: &str =
+    include_str!("../../assets/kubeprofiles_before_99.0.202608141013.json");
 
 /// Parses a kcli YAML profiles file into an ordered map.
 ///
@@ -32,7 +38,8 @@ pub fn parse_profiles_yaml(text: &str) -> Result<Map<String, Value>, String> {
 }
 
 /// kcli's ~93 VM defaults in kcli's key order, with the default client's
-/// `pool`, `client`, `type`, `host` and `url` filled in.
+/// `pool`, `client`, `type`, `host` and `url` filled in; without
+/// `vncpassword` before kcli 99.0.202607171017.
 #[must_use]
 pub fn vm_defaults(world: &World) -> Map<String, Value> {
     let capture: Value = serde_json::from_str(VMPROFILES_CAPTURE).unwrap_or(Value::Null);
@@ -40,6 +47,9 @@ pub fn vm_defaults(world: &World) -> Map<String, Value> {
         .as_object()
         .cloned()
         .unwrap_or_default();
+    if !world.kcli_release.behaviour().vm_defaults_vncpassword {
+        d.shift_remove("vncpassword");
+    }
     d.insert("nets".into(), json!(["default"]));
     d.insert("numcpus".into(), json!(2));
     d.insert("memory".into(), json!(512));
@@ -136,10 +146,16 @@ pub fn is_vm_profile_name(world: &World, name: &str) -> bool {
         .is_some_and(|p| is_vm_profile(world, p))
 }
 
-/// The cluster profiles: the five captured samples, then `clusterprofiles.yml`.
+/// The cluster profiles: the release's built-in samples, then
+/// `clusterprofiles.yml`.
 #[must_use]
 pub fn kubeprofiles(world: &World) -> Map<String, Value> {
-    let capture: Value = serde_json::from_str(KUBEPROFILES_CAPTURE).unwrap_or(Value::Null);
+    let samples = if world.kcli_release.behaviour().kubeprofile_samples_2026_08 {
+        KUBEPROFILES_CAPTURE
+    } else {
+        KUBEPROFILES_BEFORE_2026_08
+    };
+    let capture: Value = serde_json::from_str(samples).unwrap_or(Value::Null);
     let mut out = capture["profiles"].as_object().cloned().unwrap_or_default();
     for (k, v) in &world.kubeprofiles {
         out.insert(k.clone(), v.clone());
@@ -197,5 +213,24 @@ mod tests {
             dumps(&containerprofiles(&w)),
             r#"{"profiles": [["mycontainer", "nginx", "", "", "", ""]]}"#
         );
+    }
+
+    /// Each release's samples are its real kweb's bytes: the pin's capture,
+    /// and the body of kcli 99.0.202604230911 saved from its real kweb.
+    #[test]
+    fn kubeprofile_samples_follow_the_release() {
+        use crate::world::release::KcliRelease;
+        let mut w = build(Preset::Testdriver, 0, &Options::default());
+        let body = |w: &World| dumps(&json!({ "profiles": kubeprofiles(w) }));
+        assert_eq!(body(&w), KUBEPROFILES_CAPTURE.trim_end());
+        w.kcli_release = "99.0.202604230911".parse::<KcliRelease>().expect("release");
+        assert_eq!(body(&w), KUBEPROFILES_BEFORE_2026_08.trim_end());
+        assert!(kubeprofiles(&w).contains_key("sample-openshift-contrail"));
+        assert!(!vm_defaults(&w).contains_key("vncpassword"));
+        w.kcli_release = "99.0.202607200632".parse::<KcliRelease>().expect("release");
+        assert_eq!(kubeprofiles(&w).len(), 6);
+        let keys: Vec<String> = vm_defaults(&w).keys().cloned().collect();
+        let vnc = keys.iter().position(|k| k == "vnc").expect("vnc");
+        assert_eq!(keys[vnc + 1], "vncpassword");
     }
 }

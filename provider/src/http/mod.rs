@@ -6,12 +6,12 @@
 //! [`problems`] (turns every error answer into problem+json) → [`openapi`]
 //! → [`server`] (the connection loop with the Appendix A.1 timeouts).
 
-pub mod body;
-pub mod openapi;
-pub mod probes;
-pub mod problems;
-pub mod resources;
-pub mod server;
+pub(crate) mod body;
+pub(crate) mod openapi;
+pub(crate) mod probes;
+pub(crate) mod problems;
+pub(crate) mod resources;
+pub(crate) mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +30,7 @@ use crate::app::App;
 use crate::error::{ApiError, Slug};
 
 /// Largest accepted request body (VAL-012): 1 MiB.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Paths that never need the bearer token (SEC-001, HLT-008).
 fn is_open_path(path: &str) -> bool {
@@ -80,7 +80,7 @@ async fn request_budget(State(app): State<Arc<App>>, request: Request, next: Nex
 }
 
 /// The whole router with every layer (ERR-001, ERR-007, SEC-001, TMO-001).
-pub fn router(app: Arc<App>) -> Router {
+pub(crate) fn router(app: Arc<App>) -> Router {
     let api = Router::new()
         .merge(resources::routes())
         .merge(probes::routes())

@@ -10,7 +10,7 @@ use crate::service::{Resource, ResourceList};
 
 /// Create body of the direct profile (API-010).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CreateRequest {
+pub(crate) struct CreateRequest {
     /// The service-type spec (`service_type` `vm` or `cluster`); unknown members are kept.
     #[schema(value_type = Object)]
     pub spec: Value,
@@ -22,7 +22,7 @@ pub struct CreateRequest {
     description = "Problem details",
     content_type = "application/problem+json"
 )]
-pub struct ProblemResponse {
+pub(crate) struct ProblemResponse {
     /// `https://dcm-project.github.io/problems/{slug}`.
     #[serde(rename = "type")]
     pub kind: String,
@@ -64,9 +64,9 @@ pub struct ProblemResponse {
         responses(ProblemResponse)
     )
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 /// Serves the generated document.
-pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+pub(crate) async fn serve() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }

@@ -17,7 +17,7 @@ use crate::error::{ApiError, Slug};
 
 /// The health body (HLT-002, HLT-004 to HLT-006).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct HealthBody {
+pub(crate) struct HealthBody {
     /// `healthy` or `unhealthy`.
     pub status: &'static str,
     /// Build version.
@@ -36,13 +36,13 @@ pub struct HealthBody {
 
 /// `{"results": [...]}` of `GET /api/v1alpha1/orphans`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct OrphanList {
+pub(crate) struct OrphanList {
     /// Current orphans.
     pub results: Vec<Orphan>,
 }
 
 /// Routes of this module.
-pub fn routes() -> Router<Arc<App>> {
+pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/health", get(health))
         .route("/api/v1alpha1/health", get(health))
@@ -55,7 +55,7 @@ pub fn routes() -> Router<Arc<App>> {
 
 /// Health of the provider and its backend; always 200 (HLT-003).
 #[utoipa::path(get, path = "/api/v1alpha1/vms/health", tag = "health", responses((status = 200, body = HealthBody)))]
-pub async fn health(State(app): State<Arc<App>>) -> Json<HealthBody> {
+pub(crate) async fn health(State(app): State<Arc<App>>) -> Json<HealthBody> {
     let verdict = app.health.verdict();
     Json(HealthBody {
         status: if verdict.healthy {
@@ -74,7 +74,7 @@ pub async fn health(State(app): State<Arc<App>>) -> Json<HealthBody> {
 /// Readiness for orchestrators (HLT-014).
 #[utoipa::path(get, path = "/ready", tag = "health",
     responses((status = 200, description = "Ready"), (status = 503, response = super::openapi::ProblemResponse)))]
-pub async fn ready(State(app): State<Arc<App>>) -> Response {
+pub(crate) async fn ready(State(app): State<Arc<App>>) -> Response {
     let kweb = app.health.kweb_ok();
     let registered = app.readiness.registered();
     let polled = app.readiness.polled.load(Ordering::SeqCst);
@@ -94,7 +94,7 @@ pub async fn ready(State(app): State<Arc<App>>) -> Response {
 
 /// Prometheus text format (HLT-013).
 #[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, content_type = "text/plain", body = String)))]
-pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -107,7 +107,7 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
 
 /// Backend resources with the name prefix that the provider does not track (ORP-003).
 #[utoipa::path(get, path = "/api/v1alpha1/orphans", tag = "orphans", responses((status = 200, body = OrphanList)))]
-pub async fn orphans(State(app): State<Arc<App>>) -> Json<OrphanList> {
+pub(crate) async fn orphans(State(app): State<Arc<App>>) -> Json<OrphanList> {
     Json(OrphanList {
         results: app.orphans.read().map(|o| o.clone()).unwrap_or_default(),
     })

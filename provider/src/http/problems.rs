@@ -27,7 +27,7 @@ fn default_problem(status: StatusCode) -> ApiError {
 }
 
 /// Middleware: renders every error answer as a problem with `instance`.
-pub async fn render(request: Request, next: Next) -> Response {
+pub(crate) async fn render(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let status = response.status();
@@ -49,11 +49,11 @@ pub async fn render(request: Request, next: Next) -> Response {
 }
 
 /// 404 for unknown routes (VAL-014).
-pub async fn fallback() -> Response {
+pub(crate) async fn fallback() -> Response {
     default_problem(StatusCode::NOT_FOUND).into_response()
 }
 
 /// 405 for known routes with another method (VAL-013); axum adds `Allow`.
-pub async fn method_not_allowed() -> Response {
+pub(crate) async fn method_not_allowed() -> Response {
     default_problem(StatusCode::METHOD_NOT_ALLOWED).into_response()
 }

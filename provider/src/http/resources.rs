@@ -17,14 +17,15 @@ use uuid::Uuid;
 use super::body::read_json;
 use crate::app::App;
 use crate::error::ApiError;
-use crate::service::{self, Created, valid_id};
+use crate::id::InstanceId;
+use crate::service::{self, Created};
 use crate::store::Kind;
 
 /// Margin kept from `REQUEST_TIMEOUT` so a handler answers its own 504.
 const ANSWER_MARGIN: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Routes of both collections.
-pub fn routes() -> Router<Arc<App>> {
+pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/api/v1alpha1/vms", routing::post(create_vm).get(list_vms))
         .route("/api/v1alpha1/vms/{id}", get(get_vm).delete(delete_vm))
@@ -53,34 +54,38 @@ fn create_id(
     query: &HashMap<String, String>,
     key: Option<&str>,
     agent: bool,
-) -> Result<String, ApiError> {
+) -> Result<InstanceId, ApiError> {
     match query
         .get("id")
         .map(String::as_str)
         .filter(|s| !s.is_empty())
     {
-        Some(id) if valid_id(id) => {
+        Some(text) => {
+            let id = InstanceId::parse(text).map_err(|_| {
+                ApiError::field(
+                    "id",
+                    "must match ^[a-zA-Z0-9]([a-zA-Z0-9._-]*[a-zA-Z0-9])?$, be at most 253 characters and not be a reserved name (health)",
+                )
+            })?;
             if let Some(key) = key {
                 tracing::info!(
                     idempotency_key = key,
-                    id,
+                    %id,
                     "both ?id= and Idempotency-Key given; using ?id="
                 );
             }
-            Ok(id.to_owned())
+            Ok(id)
         }
-        Some(_) => Err(ApiError::field(
-            "id",
-            "must match ^[a-zA-Z0-9]([a-zA-Z0-9._-]*[a-zA-Z0-9])?$, be at most 253 characters and not be a reserved name (health)",
-        )),
-        None => Ok(match key.filter(|_| agent) {
+        None => InstanceId::parse(&match key.filter(|_| agent) {
             Some(key) => Uuid::new_v5(
                 &Uuid::NAMESPACE_URL,
                 format!("urn:dcm:idempotency-key:{key}").as_bytes(),
             )
             .to_string(),
             None => Uuid::new_v4().to_string(),
-        }),
+        })
+        // A UUID always matches the pattern; the check stays in one place.
+        .map_err(|_| ApiError::internal("generated id rejected")),
     }
 }
 
@@ -133,24 +138,20 @@ async fn list(
     Ok(Json(page).into_response())
 }
 
+/// A path id; one that cannot be valid names no resource (404).
+fn path_id(kind: Kind, id: &str) -> Result<InstanceId, ApiError> {
+    InstanceId::parse(id)
+        .map_err(|_| ApiError::not_found(format!("{} {id} not found", kind.service_type())))
+}
+
 async fn read(app: &Arc<App>, kind: Kind, id: &str) -> Result<Response, ApiError> {
-    if !valid_id(id) {
-        return Err(ApiError::not_found(format!(
-            "{} {id} not found",
-            kind.service_type()
-        )));
-    }
-    Ok(Json(service::get(app, kind, id, deadline(app)).await?).into_response())
+    let id = path_id(kind, id)?;
+    Ok(Json(service::get(app, kind, &id, deadline(app)).await?).into_response())
 }
 
 async fn remove(app: &Arc<App>, kind: Kind, id: &str) -> Result<Response, ApiError> {
-    if !valid_id(id) {
-        return Err(ApiError::not_found(format!(
-            "{} {id} not found",
-            kind.service_type()
-        )));
-    }
-    service::delete(app, kind, id, deadline(app)).await?;
+    let id = path_id(kind, id)?;
+    service::delete(app, kind, &id, deadline(app)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -165,7 +166,7 @@ async fn remove(app: &Arc<App>, kind: Kind, id: &str) -> Result<Response, ApiErr
               (status = 400, response = super::openapi::ProblemResponse), (status = 409, response = super::openapi::ProblemResponse),
               (status = 413, response = super::openapi::ProblemResponse), (status = 422, response = super::openapi::ProblemResponse),
               (status = 502, response = super::openapi::ProblemResponse), (status = 504, response = super::openapi::ProblemResponse)))]
-pub async fn create_vm(
+pub(crate) async fn create_vm(
     State(app): State<Arc<App>>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
@@ -185,7 +186,7 @@ pub async fn create_vm(
               (status = 400, response = super::openapi::ProblemResponse), (status = 409, response = super::openapi::ProblemResponse),
               (status = 413, response = super::openapi::ProblemResponse), (status = 422, response = super::openapi::ProblemResponse),
               (status = 502, response = super::openapi::ProblemResponse), (status = 504, response = super::openapi::ProblemResponse)))]
-pub async fn create_cluster(
+pub(crate) async fn create_cluster(
     State(app): State<Arc<App>>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
@@ -198,7 +199,7 @@ pub async fn create_cluster(
 #[utoipa::path(get, path = "/api/v1alpha1/vms", tag = "vms",
     params(("max_page_size" = Option<u32>, Query, minimum = 1, maximum = 100), ("page_token" = Option<String>, Query)),
     responses((status = 200, body = service::ResourceList), (status = 400, response = super::openapi::ProblemResponse)))]
-pub async fn list_vms(
+pub(crate) async fn list_vms(
     State(app): State<Arc<App>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
@@ -209,7 +210,7 @@ pub async fn list_vms(
 #[utoipa::path(get, path = "/api/v1alpha1/clusters", tag = "clusters",
     params(("max_page_size" = Option<u32>, Query, minimum = 1, maximum = 100), ("page_token" = Option<String>, Query)),
     responses((status = 200, body = service::ResourceList), (status = 400, response = super::openapi::ProblemResponse)))]
-pub async fn list_clusters(
+pub(crate) async fn list_clusters(
     State(app): State<Arc<App>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
@@ -219,7 +220,7 @@ pub async fn list_clusters(
 /// Get one VM (API-040, KCLI-017).
 #[utoipa::path(get, path = "/api/v1alpha1/vms/{id}", tag = "vms", params(("id" = String, Path)),
     responses((status = 200, body = service::Resource), (status = 404, response = super::openapi::ProblemResponse)))]
-pub async fn get_vm(
+pub(crate) async fn get_vm(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -229,7 +230,7 @@ pub async fn get_vm(
 /// Get one cluster; `kubeconfig` and `api_endpoint` only while `ACTIVE` (KCLI-024).
 #[utoipa::path(get, path = "/api/v1alpha1/clusters/{id}", tag = "clusters", params(("id" = String, Path)),
     responses((status = 200, body = service::Resource), (status = 404, response = super::openapi::ProblemResponse)))]
-pub async fn get_cluster(
+pub(crate) async fn get_cluster(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -240,7 +241,7 @@ pub async fn get_cluster(
 #[utoipa::path(delete, path = "/api/v1alpha1/vms/{id}", tag = "vms", params(("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, response = super::openapi::ProblemResponse),
               (status = 502, response = super::openapi::ProblemResponse), (status = 504, response = super::openapi::ProblemResponse)))]
-pub async fn delete_vm(
+pub(crate) async fn delete_vm(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -251,7 +252,7 @@ pub async fn delete_vm(
 #[utoipa::path(delete, path = "/api/v1alpha1/clusters/{id}", tag = "clusters", params(("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, response = super::openapi::ProblemResponse),
               (status = 502, response = super::openapi::ProblemResponse), (status = 504, response = super::openapi::ProblemResponse)))]
-pub async fn delete_cluster(
+pub(crate) async fn delete_cluster(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {

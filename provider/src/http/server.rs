@@ -16,7 +16,7 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, ResponseBodyDeadlineLayer};
 
 /// Connection timeouts of Appendix A.1.
 #[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     /// Bound on receiving a request head and on any stall of its body.
     pub read: Duration,
     /// Bound on sending one response body.
@@ -37,7 +37,7 @@ pub struct Timeouts {
 /// # Errors
 /// Never in practice: accept errors (for example too many open files) are
 /// logged and retried after a pause, as `axum::serve` does.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     timeouts: Timeouts,

@@ -7,30 +7,108 @@
 //! concurrency cap because kweb serves one request at a time (KCLI-031); the
 //! health probe bypasses both.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use hyper::body::{Body as HttpBody, Bytes, Frame, SizeHint};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value};
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::{KubeDetail, KubeEntry, KwebError, VmEntry, sanitise_reason};
 use crate::metrics::Metrics;
 
 /// Largest kweb body the client reads (SEC-008): 10 MiB.
-pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// How many kweb calls may be in flight at once (KCLI-031).
 const MAX_CONCURRENT: usize = 4;
 
-/// Outcome of a VM delete (KCLI-063).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeleteOutcome {
-    /// kweb deleted it.
-    Deleted,
-    /// It was already gone.
-    AlreadyGone,
+/// One place in the kweb call budget: a rate-limit token already spent and
+/// one of the [`MAX_CONCURRENT`] call slots, held until dropped (KCLI-031).
+///
+/// A create takes its slot *before* it records the intent as dispatched, so
+/// that "dispatched" means "sent now", not "queued" (ORP-009).
+#[derive(Debug)]
+pub(crate) struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
+
+/// A future run when the HTTP client first asks for a request body, that
+/// is once the connection to kweb is established and the head is being
+/// written: `true` lets the body go out, `false` aborts the request before
+/// kweb has a complete one (ORP-009: the dispatch is recorded here, so
+/// kweb never acts on a create whose dispatch is not durable, and a crash
+/// before the record leaves nothing sent).
+pub(crate) type Gate = Pin<Box<dyn Future<Output = bool> + Send>>;
+
+/// The request body was held back by its [`Gate`].
+#[derive(Debug, thiserror::Error)]
+#[error("request body withheld by its dispatch gate")]
+struct GateClosed;
+
+/// A JSON body released by a [`Gate`].
+struct GatedBody {
+    gate: Option<std::sync::Mutex<Gate>>,
+    bytes: Option<Bytes>,
+    len: u64,
+}
+
+impl HttpBody for GatedBody {
+    type Data = Bytes;
+    type Error = GateClosed;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, GateClosed>>> {
+        let this = self.get_mut();
+        if let Some(gate) = this.gate.as_mut() {
+            let gate = gate.get_mut().unwrap_or_else(PoisonError::into_inner);
+            match gate.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(open) => {
+                    this.gate = None;
+                    if !open {
+                        this.bytes = None;
+                        return Poll::Ready(Some(Err(GateClosed)));
+                    }
+                }
+            }
+        }
+        Poll::Ready(this.bytes.take().map(|b| Ok(Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.gate.is_none() && self.bytes.is_none()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.len)
+    }
+}
+
+/// A request body.
+enum Payload<'a> {
+    /// JSON, sent at once.
+    Json(&'a Value),
+    /// JSON released by a [`Gate`].
+    Gated(&'a Value, Gate),
+}
+
+/// How a call gets its slot.
+enum Limit {
+    /// Wait for a token and a slot.
+    Take,
+    /// Use a slot the caller already holds.
+    Held(Slot),
+    /// Bypass the limiter (health probe).
+    Bypass,
 }
 
 #[derive(Debug)]
@@ -41,7 +119,7 @@ struct Bucket {
 
 /// A cloneable kweb client.
 #[derive(Clone, Debug)]
-pub struct KwebClient {
+pub(crate) struct KwebClient {
     http: reqwest::Client,
     base: String,
     timeout: Duration,
@@ -131,7 +209,7 @@ impl KwebClient {
     ///
     /// # Errors
     /// The reqwest builder error (TLS back-end initialisation).
-    pub fn new(
+    pub(crate) fn new(
         base: &str,
         timeout: Duration,
         rate: u32,
@@ -156,6 +234,42 @@ impl KwebClient {
         })
     }
 
+    /// A slot now, or `None` when the token bucket is empty or all
+    /// [`MAX_CONCURRENT`] slots are taken (never waits).
+    #[must_use]
+    pub(crate) fn try_slot(&self) -> Option<Slot> {
+        let permit = Arc::clone(&self.slots).try_acquire_owned().ok()?;
+        if self.rate > 0.0 {
+            let mut bucket = self.bucket.try_lock().ok()?;
+            let now = Instant::now();
+            let refill = now.duration_since(bucket.last).as_secs_f64() * self.rate;
+            bucket.tokens = (bucket.tokens + refill).min(self.burst);
+            bucket.last = now;
+            if bucket.tokens < 1.0 {
+                return None;
+            }
+            bucket.tokens -= 1.0;
+        }
+        Some(Slot { _permit: permit })
+    }
+
+    /// Waits for a rate-limit token and a call slot (KCLI-031).
+    ///
+    /// # Errors
+    /// Never in practice: the slot semaphore is never closed.
+    pub(crate) async fn slot(&self, op: &str) -> Result<Slot, KwebError> {
+        self.take_token().await;
+        let permit =
+            Arc::clone(&self.slots)
+                .acquire_owned()
+                .await
+                .map_err(|_| KwebError::Unreachable {
+                    op: op.to_owned(),
+                    source: None,
+                })?;
+        Ok(Slot { _permit: permit })
+    }
+
     async fn take_token(&self) {
         if self.rate <= 0.0 {
             return;
@@ -177,49 +291,67 @@ impl KwebClient {
         }
     }
 
-    /// Sends one request and reads the body; classifies transport failures.
+    /// Sends one request and reads the body; classifies transport failures
+    /// (API-018). The time budget starts once the slot is held, so waiting
+    /// in the queue never turns into an "outcome unknown" timeout.
     async fn call(
         &self,
         method: Method,
         path: &str,
         op: &str,
-        body: Option<&Value>,
+        body: Option<Payload<'_>>,
         deadline: Option<Instant>,
-        limited: bool,
+        limit: Limit,
     ) -> Result<Answer, KwebError> {
+        let queued = async {
+            match limit {
+                Limit::Take => self.slot(op).await.map(Some),
+                Limit::Held(slot) => Ok(Some(slot)),
+                Limit::Bypass => Ok(None),
+            }
+        };
+        let slot = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, queued).await {
+                Ok(slot) => slot,
+                // Never sent: the request's deadline passed in the queue.
+                Err(_) => Err(KwebError::Unreachable {
+                    op: op.to_owned(),
+                    source: None,
+                }),
+            },
+            None => queued.await,
+        };
         let start = Instant::now();
         let budget = deadline.map_or(self.timeout, |d| {
             d.saturating_duration_since(start).min(self.timeout)
         });
         let work = async {
-            let _slot = if limited {
-                self.take_token().await;
-                Some(
-                    self.slots
-                        .acquire()
-                        .await
-                        .map_err(|_| KwebError::Unreachable { op: op.to_owned() })?,
-                )
-            } else {
-                None
-            };
+            let _slot = slot?;
             let mut request = self
                 .http
                 .request(method, format!("{}{path}", self.base))
                 .header("Accept", "application/json");
-            if let Some(body) = body {
-                request = request
-                    .header("Content-Type", "application/json")
-                    .body(body.to_string());
-            }
-            let response = request.send().await.map_err(|e| {
-                tracing::debug!(op, error = %e, "kweb transport error");
-                if e.is_timeout() {
-                    KwebError::Timeout { op: op.to_owned() }
-                } else {
-                    KwebError::Unreachable { op: op.to_owned() }
+            match body {
+                Some(Payload::Json(body)) => {
+                    request = request
+                        .header("Content-Type", "application/json")
+                        .body(body.to_string());
                 }
-            })?;
+                Some(Payload::Gated(body, gate)) => {
+                    let bytes = Bytes::from(body.to_string());
+                    let len = bytes.len() as u64;
+                    request = request
+                        .header("Content-Type", "application/json")
+                        .header("Content-Length", len)
+                        .body(reqwest::Body::wrap(GatedBody {
+                            gate: Some(std::sync::Mutex::new(gate)),
+                            bytes: Some(bytes),
+                            len,
+                        }));
+                }
+                None => {}
+            }
+            let response = request.send().await.map_err(|e| transport_error(e, op))?;
             read_answer(response, op).await
         };
         let result = match tokio::time::timeout(budget, work).await {
@@ -230,6 +362,7 @@ impl KwebClient {
             Ok(a) if a.status.is_success() => "ok",
             Ok(_) => "http_error",
             Err(KwebError::Timeout { .. }) => "timeout",
+            Err(KwebError::Interrupted { .. }) => "interrupted",
             Err(_) => "unreachable",
         };
         self.metrics.inc(
@@ -247,7 +380,7 @@ impl KwebClient {
         deadline: Option<Instant>,
     ) -> Result<Map<String, Value>, KwebError> {
         let answer = self
-            .call(Method::GET, path, op, None, deadline, true)
+            .call(Method::GET, path, op, None, deadline, Limit::Take)
             .await?;
         expect_object(answer, op)
     }
@@ -258,11 +391,12 @@ impl KwebClient {
         method: Method,
         path: &str,
         op: &str,
-        body: &Value,
+        body: Payload<'_>,
         deadline: Option<Instant>,
+        limit: Limit,
     ) -> Result<Value, KwebError> {
         let answer = self
-            .call(method, path, op, Some(body), deadline, true)
+            .call(method, path, op, Some(body), deadline, limit)
             .await?;
         classify_mutation(answer, op)
     }
@@ -272,7 +406,7 @@ impl KwebClient {
     ///
     /// # Errors
     /// Any transport failure or non-200 answer.
-    pub async fn probe_host(&self, timeout: Duration) -> Result<(), KwebError> {
+    pub(crate) async fn probe_host(&self, timeout: Duration) -> Result<(), KwebError> {
         let deadline = Instant::now() + timeout;
         let answer = self
             .call(
@@ -281,7 +415,7 @@ impl KwebClient {
                 "GET /host",
                 None,
                 Some(deadline),
-                false,
+                Limit::Bypass,
             )
             .await?;
         if answer.status == StatusCode::OK {
@@ -299,7 +433,7 @@ impl KwebClient {
     ///
     /// # Errors
     /// [`KwebError`] per contract §14.6.
-    pub async fn default_client_type(&self) -> Result<Option<String>, KwebError> {
+    pub(crate) async fn default_client_type(&self) -> Result<Option<String>, KwebError> {
         let hosts = self.get_object("/hosts", "GET /hosts", None).await?;
         let clients = hosts
             .get("clients")
@@ -316,9 +450,9 @@ impl KwebClient {
     ///
     /// # Errors
     /// [`KwebError`]; a non-array `vms` is [`KwebError::Unusable`].
-    pub async fn list_vms(&self) -> Result<Vec<VmEntry>, KwebError> {
+    pub(crate) async fn list_vms(&self) -> Result<Vec<VmEntry>, KwebError> {
         let answer = self
-            .call(Method::GET, "/vms", "GET /vms", None, None, true)
+            .call(Method::GET, "/vms", "GET /vms", None, None, Limit::Take)
             .await?;
         if !answer.status.is_success() {
             return Err(failure_of(&answer, "GET /vms"));
@@ -342,7 +476,7 @@ impl KwebClient {
     ///
     /// # Errors
     /// [`KwebError`] per contract §14.6.
-    pub async fn get_vm(
+    pub(crate) async fn get_vm(
         &self,
         name: &str,
         deadline: Option<Instant>,
@@ -357,32 +491,44 @@ impl KwebClient {
         Ok((!obj.is_empty()).then_some(obj))
     }
 
-    /// `POST /vms` (KCLI-014).
+    /// `POST /vms` (KCLI-014) on a slot the caller holds (ORP-009), bounded
+    /// by `KWEB_TIMEOUT` alone (TMO-003: creates finish in the background).
     ///
     /// # Errors
-    /// [`KwebError::AlreadyExists`], [`KwebError::Rejected`] and the others of §14.6.
-    pub async fn create_vm(
+    /// [`KwebError::AlreadyExists`], [`KwebError::Rejected`] and the others of §14.6;
+    /// [`KwebError::delivery`] tells whether kweb may still create it (API-018).
+    /// The body goes out only once `gate` opens (ORP-009).
+    pub(crate) async fn create_vm(
         &self,
+        slot: Slot,
         body: &Value,
-        deadline: Option<Instant>,
+        gate: Gate,
     ) -> Result<(), KwebError> {
-        self.mutate(Method::POST, "/vms", "POST /vms", body, deadline)
-            .await
-            .map(drop)
+        self.mutate(
+            Method::POST,
+            "/vms",
+            "POST /vms",
+            Payload::Gated(body, gate),
+            None,
+            Limit::Held(slot),
+        )
+        .await
+        .map(drop)
     }
 
     /// `UPDATE /vms/{name}` with metadata keys (KCLI-005).
     ///
     /// # Errors
     /// [`KwebError`] per contract §14.6.
-    pub async fn update_vm(&self, name: &str, body: &Value) -> Result<(), KwebError> {
+    pub(crate) async fn update_vm(&self, name: &str, body: &Value) -> Result<(), KwebError> {
         let method = Method::from_bytes(b"UPDATE").unwrap_or(Method::PUT);
         self.mutate(
             method,
             &format!("/vms/{}", segment(name)),
             "UPDATE /vms/{name}",
-            body,
+            Payload::Json(body),
             None,
+            Limit::Take,
         )
         .await
         .map(drop)
@@ -394,29 +540,30 @@ impl KwebClient {
     /// # Errors
     /// [`KwebError`] when the delete failed and the VM still exists or the
     /// check failed.
-    pub async fn delete_vm(
+    pub(crate) async fn delete_vm(
         &self,
         name: &str,
         deadline: Option<Instant>,
-    ) -> Result<DeleteOutcome, KwebError> {
+    ) -> Result<(), KwebError> {
         let path = format!("/vms/{}", segment(name));
         match self
             .mutate(
                 Method::DELETE,
                 &path,
                 "DELETE /vms/{name}",
-                &serde_json::json!({"snapshots": true}),
+                Payload::Json(&serde_json::json!({"snapshots": true})),
                 deadline,
+                Limit::Take,
             )
             .await
         {
-            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Ok(_) => Ok(()),
             Err(
                 err @ (KwebError::NotFound { .. }
                 | KwebError::Unusable { .. }
                 | KwebError::Failure { .. }),
             ) => match self.get_vm(name, deadline).await? {
-                None => Ok(DeleteOutcome::AlreadyGone),
+                None => Ok(()),
                 Some(_) => Err(err),
             },
             Err(err) => Err(err),
@@ -427,7 +574,7 @@ impl KwebClient {
     ///
     /// # Errors
     /// [`KwebError`] per contract §14.6.
-    pub async fn vm_profiles(&self) -> Result<Map<String, Value>, KwebError> {
+    pub(crate) async fn vm_profiles(&self) -> Result<Map<String, Value>, KwebError> {
         let obj = self
             .get_object("/vmprofiles", "GET /vmprofiles", None)
             .await?;
@@ -442,7 +589,7 @@ impl KwebClient {
     ///
     /// # Errors
     /// [`KwebError`] per contract §14.6.
-    pub async fn image_names(&self) -> Result<Vec<String>, KwebError> {
+    pub(crate) async fn image_names(&self) -> Result<Vec<String>, KwebError> {
         let obj = self.get_object("/images", "GET /images", None).await?;
         Ok(obj
             .get("images")
@@ -461,7 +608,7 @@ impl KwebClient {
     ///
     /// # Errors
     /// [`KwebError`] per contract §14.6.
-    pub async fn list_kubes(&self) -> Result<Vec<KubeEntry>, KwebError> {
+    pub(crate) async fn list_kubes(&self) -> Result<Vec<KubeEntry>, KwebError> {
         let obj = self.get_object("/kubes", "GET /kubes", None).await?;
         let kubes = obj
             .get("kubes")
@@ -479,7 +626,7 @@ impl KwebClient {
     ///
     /// # Errors
     /// [`KwebError`] per contract §14.6.
-    pub async fn get_kube(&self, name: &str) -> Result<Option<KubeDetail>, KwebError> {
+    pub(crate) async fn get_kube(&self, name: &str) -> Result<Option<KubeDetail>, KwebError> {
         let obj = self
             .get_object(
                 &format!("/kubes/{}", segment(name)),
@@ -494,7 +641,7 @@ impl KwebClient {
     ///
     /// # Errors
     /// [`KwebError`] for other failures.
-    pub async fn kubeconfig(
+    pub(crate) async fn kubeconfig(
         &self,
         name: &str,
         deadline: Option<Instant>,
@@ -509,8 +656,7 @@ impl KwebClient {
         let send = self.http.get(format!("{}{path}", self.base)).send();
         let response = match tokio::time::timeout(budget, send).await {
             Err(_) => return Err(KwebError::Timeout { op: op.into() }),
-            Ok(Err(e)) if e.is_timeout() => return Err(KwebError::Timeout { op: op.into() }),
-            Ok(Err(_)) => return Err(KwebError::Unreachable { op: op.into() }),
+            Ok(Err(e)) => return Err(transport_error(e, op)),
             Ok(Ok(r)) => r,
         };
         let status = response.status();
@@ -536,25 +682,35 @@ impl KwebClient {
         Ok((!text.trim().is_empty()).then_some(text))
     }
 
-    /// `POST /kubes` (KCLI-021). kweb answers at once; the build runs in a thread.
+    /// `POST /kubes` (KCLI-021) on a slot the caller holds (ORP-009). kweb
+    /// answers at once; the build runs in a thread.
     ///
     /// # Errors
-    /// [`KwebError`] per contract §14.6.
-    pub async fn create_kube(
+    /// [`KwebError`] per contract §14.6; [`KwebError::delivery`] per API-018.
+    /// The body goes out only once `gate` opens (ORP-009).
+    pub(crate) async fn create_kube(
         &self,
+        slot: Slot,
         body: &Value,
-        deadline: Option<Instant>,
+        gate: Gate,
     ) -> Result<(), KwebError> {
-        self.mutate(Method::POST, "/kubes", "POST /kubes", body, deadline)
-            .await
-            .map(drop)
+        self.mutate(
+            Method::POST,
+            "/kubes",
+            "POST /kubes",
+            Payload::Gated(body, gate),
+            None,
+            Limit::Held(slot),
+        )
+        .await
+        .map(drop)
     }
 
     /// `DELETE /kubes/{name}`; kweb answers success even for unknown names.
     ///
     /// # Errors
     /// [`KwebError`] per contract §14.6.
-    pub async fn delete_kube(
+    pub(crate) async fn delete_kube(
         &self,
         name: &str,
         deadline: Option<Instant>,
@@ -564,11 +720,33 @@ impl KwebClient {
             Method::DELETE,
             &path,
             "DELETE /kubes/{name}",
-            &serde_json::json!({}),
+            Payload::Json(&serde_json::json!({})),
             deadline,
+            Limit::Take,
         )
         .await
         .map(drop)
+    }
+}
+
+/// API-018: a reqwest error before the request was written (connect, DNS,
+/// TLS, building it) means nothing reached kweb; a timeout or any error
+/// after that (reset, EOF before the answer) leaves the outcome unknown.
+fn transport_error(error: reqwest::Error, op: &str) -> KwebError {
+    tracing::debug!(op, error = %error, "kweb transport error");
+    let op = op.to_owned();
+    if error.is_timeout() {
+        KwebError::Timeout { op }
+    } else if error.is_connect() || error.is_builder() {
+        KwebError::Unreachable {
+            op,
+            source: Some(Arc::new(error)),
+        }
+    } else {
+        KwebError::Interrupted {
+            op,
+            source: Some(Arc::new(error)),
+        }
     }
 }
 
@@ -598,14 +776,8 @@ async fn read_capped(mut response: reqwest::Response, op: &str) -> Result<Vec<u8
                 bytes.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(bytes),
-            Err(e) if e.is_timeout() => return Err(KwebError::Timeout { op: op.into() }),
-            Err(_) => {
-                return Err(KwebError::Unusable {
-                    op: op.into(),
-                    status,
-                    what: "truncated body",
-                });
-            }
+            // API-018: a truncated answer leaves the outcome unknown.
+            Err(e) => return Err(transport_error(e, op)),
         }
     }
 }

@@ -2,25 +2,45 @@
 //! and the client ([`client::KwebClient`]) that normalises kweb's quirks
 //! (`kweb-reference.md` §4, contract §14.6).
 
-pub mod client;
+pub(crate) mod client;
 
-pub use client::KwebClient;
+pub(crate) use client::KwebClient;
+
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-/// A kweb failure, already classified per contract §14.6.
+/// A kweb failure, already classified per contract §14.6 and API-018.
 ///
 /// `op` is the method and route template, e.g. `POST /vms`; it never holds
-/// the kweb URL (ERR-006, SEC-009).
+/// the kweb URL (ERR-006, SEC-009). Transport failures keep their reqwest
+/// source; whether kweb may have acted on the request is
+/// [`KwebError::delivery`], never the message text.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum KwebError {
-    /// Connection refused, DNS or TLS failure.
+    /// The request never reached kweb: connection refused, DNS or TLS
+    /// failure before the request was written (API-018: a rejection).
     #[error("kweb is unreachable ({op})")]
     Unreachable {
         /// Operation.
         op: String,
+        /// The transport error, when reqwest gave one.
+        #[source]
+        source: Option<Arc<reqwest::Error>>,
     },
-    /// No answer within the time budget (TMO-002, TMO-003).
+    /// The request was sent but no complete answer came back: connection
+    /// reset or closed mid-request, or a truncated body (API-018: outcome
+    /// unknown, kweb may still act on it).
+    #[error("kweb connection ended before a complete answer to {op}; the outcome is unknown")]
+    Interrupted {
+        /// Operation.
+        op: String,
+        /// The transport error.
+        #[source]
+        source: Option<Arc<reqwest::Error>>,
+    },
+    /// No answer within the time budget (TMO-002, TMO-003). The request
+    /// had been sent, so the outcome is unknown (API-018, TMO-004).
     #[error("kweb did not answer {op} in time")]
     Timeout {
         /// Operation.
@@ -83,6 +103,36 @@ pub enum KwebError {
     },
 }
 
+/// Whether kweb may have acted on a failed call (API-018).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The request never reached kweb: nothing happened there.
+    NotSent,
+    /// kweb answered with a definite failure: nothing was done.
+    Refused,
+    /// The request was sent and no complete answer came back: kweb may
+    /// still complete it (TMO-004).
+    Unknown,
+}
+
+impl KwebError {
+    /// Whether kweb may have acted on the call that failed (API-018).
+    #[must_use]
+    pub const fn delivery(&self) -> Delivery {
+        match self {
+            Self::Unreachable { .. } => Delivery::NotSent,
+            Self::Interrupted { .. } | Self::Timeout { .. } => Delivery::Unknown,
+            Self::AlreadyExists { .. }
+            | Self::Rejected { .. }
+            | Self::NotFound { .. }
+            | Self::BadRequest { .. }
+            | Self::ReadOnly { .. }
+            | Self::Failure { .. }
+            | Self::Unusable { .. } => Delivery::Refused,
+        }
+    }
+}
+
 fn reason_suffix(reason: &Option<String>) -> String {
     reason
         .as_ref()
@@ -92,7 +142,7 @@ fn reason_suffix(reason: &Option<String>) -> String {
 /// kweb's `reason`, kept only when it is one plain line of at most 200
 /// characters (KCLI-061).
 #[must_use]
-pub fn sanitise_reason(reason: &str) -> Option<String> {
+pub(crate) fn sanitise_reason(reason: &str) -> Option<String> {
     let trimmed = reason.trim();
     let plain = !trimmed.is_empty()
         && trimmed.chars().count() <= 200
@@ -106,11 +156,11 @@ pub fn sanitise_reason(reason: &str) -> Option<String> {
 /// stores `owner` in the VM's metadata at creation and shows it in both
 /// `GET /vms` and `GET /vms/{name}`; unknown keys such as `dcm_id` are stored
 /// but never shown by kcli's kvm `info`, so they cannot be read back.
-pub const OWNER_PREFIX: &str = "dcm:";
+pub(crate) const OWNER_PREFIX: &str = "dcm:";
 
 /// One entry of `GET /vms` (`kweb-reference.md` §6.1, list mode).
 #[derive(Debug, Clone, PartialEq)]
-pub struct VmEntry {
+pub(crate) struct VmEntry {
     /// VM name.
     pub name: String,
     /// Raw status (`up`, `down`, ...), `None` when absent or null.
@@ -130,7 +180,7 @@ pub struct VmEntry {
 impl VmEntry {
     /// Reads one list element; `None` when it has no string `name`.
     #[must_use]
-    pub fn from_json(value: &Value) -> Option<Self> {
+    pub(crate) fn from_json(value: &Value) -> Option<Self> {
         let obj = value.as_object()?;
         let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_owned);
         Some(Self {
@@ -148,7 +198,7 @@ impl VmEntry {
 
 /// One entry of `GET /kubes` (`kweb-reference.md` §6.14).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KubeEntry {
+pub(crate) struct KubeEntry {
     /// Cluster name.
     pub name: String,
     /// Cluster type as kweb reports it.
@@ -160,7 +210,7 @@ pub struct KubeEntry {
 impl KubeEntry {
     /// Reads one `name: {...}` member.
     #[must_use]
-    pub fn from_json(name: &str, value: &Value) -> Self {
+    pub(crate) fn from_json(name: &str, value: &Value) -> Self {
         let kind = value
             .get("type")
             .and_then(Value::as_str)
@@ -190,7 +240,7 @@ impl KubeEntry {
 
 /// `GET /kubes/{name}`: node rows and version.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KubeDetail {
+pub(crate) struct KubeDetail {
     /// `(name, status)` of each node row (`Ready`, `NotReady`, ...).
     pub nodes: Vec<(String, String)>,
     /// Server version, `N/A` when unreachable.
@@ -200,7 +250,7 @@ pub struct KubeDetail {
 impl KubeDetail {
     /// Reads the detail object; `None` for kweb's "not found" `{}`.
     #[must_use]
-    pub fn from_json(value: &Map<String, Value>) -> Option<Self> {
+    pub(crate) fn from_json(value: &Map<String, Value>) -> Option<Self> {
         if value.is_empty() {
             return None;
         }

@@ -7,7 +7,8 @@ use super::{Errors, check_metadata, check_service_type, gib_ceil, json_equal};
 use crate::error::{ApiError, FieldError, Slug};
 
 /// Cluster types the provider accepts (KCLI-020), sorted.
-pub const CLUSTER_TYPES: &[&str] = &["generic", "hypershift", "k3s", "microshift", "openshift"];
+pub(crate) const CLUSTER_TYPES: &[&str] =
+    &["generic", "hypershift", "k3s", "microshift", "openshift"];
 
 /// `nodes.workers`, or the `nodes.worker` alias (VAL-010).
 fn workers(nodes: &Map<String, Value>) -> Option<&Value> {
@@ -18,7 +19,7 @@ fn workers(nodes: &Map<String, Value>) -> Option<&Value> {
 ///
 /// # Errors
 /// Every field error found.
-pub fn validate(spec: &Map<String, Value>) -> Result<(), Vec<FieldError>> {
+pub(crate) fn validate(spec: &Map<String, Value>) -> Result<(), Vec<FieldError>> {
     let mut errors = Errors::default();
     check_service_type(&mut errors, spec, "cluster");
     check_metadata(&mut errors, spec);
@@ -65,7 +66,7 @@ pub fn validate(spec: &Map<String, Value>) -> Result<(), Vec<FieldError>> {
 ///
 /// # Errors
 /// 422 for an unsupported type or version, a disallowed or conflicting hint.
-pub fn resolve(
+pub(crate) fn resolve(
     spec: &Map<String, Value>,
     name: &str,
     default_type: &str,

@@ -9,7 +9,7 @@ use crate::error::{ApiError, Slug};
 
 /// Default allowlist (contract §14.5): the Go provider's list without the
 /// host-exposing keys of SEC-006.
-pub const DEFAULT_ALLOWED: &[&str] = &[
+pub(crate) const DEFAULT_ALLOWED: &[&str] = &[
     "image",
     "network",
     "pool",
@@ -45,7 +45,7 @@ pub const DEFAULT_ALLOWED: &[&str] = &[
 ];
 
 /// Keys that may never be added, even through `HINTS_EXTRA_ALLOWED` (SEC-006).
-pub const FORBIDDEN: &[&str] = &[
+pub(crate) const FORBIDDEN: &[&str] = &[
     "cmds",
     "scripts",
     "files",
@@ -63,7 +63,7 @@ pub const FORBIDDEN: &[&str] = &[
 
 /// Reads `spec.provider_hints.kcli` (KCLI-040): other providers' hints are
 /// ignored; a non-object `kcli` is a 400.
-pub fn kcli_hints<'a>(
+pub(crate) fn kcli_hints<'a>(
     errors: &mut Errors,
     spec: &'a Map<String, Value>,
 ) -> Option<&'a Map<String, Value>> {
@@ -73,17 +73,17 @@ pub fn kcli_hints<'a>(
 
 /// The hint policy and the effective allowlist.
 #[derive(Debug, Clone)]
-pub struct HintRules {
+pub(crate) struct HintRules {
     /// Reject or drop unknown keys.
-    pub policy: HintsPolicy,
+    pub(crate) policy: HintsPolicy,
     /// Allowed keys, sorted.
-    pub allowed: Vec<String>,
+    pub(crate) allowed: Vec<String>,
 }
 
 impl HintRules {
     /// Default allowlist plus `extra` (forbidden keys are never added).
     #[must_use]
-    pub fn new(policy: HintsPolicy, extra: &[String]) -> Self {
+    pub(crate) fn new(policy: HintsPolicy, extra: &[String]) -> Self {
         let mut allowed: Vec<String> = DEFAULT_ALLOWED.iter().map(|s| (*s).to_owned()).collect();
         for key in extra {
             let key = key.trim();
@@ -101,7 +101,7 @@ impl HintRules {
     ///
     /// # Errors
     /// 422 `unprocessable-entity` naming the key and the accepted keys.
-    pub fn apply(
+    pub(crate) fn apply(
         &self,
         hints: Option<&Map<String, Value>>,
         consumed: &[&str],

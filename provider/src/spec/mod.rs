@@ -4,9 +4,9 @@
 //! [`vm`] and [`cluster`] each have `validate` (pure, schema only) and
 //! `resolve` (needs the profile catalog and settings; builds the kweb body).
 
-pub mod cluster;
-pub mod hints;
-pub mod vm;
+pub(crate) mod cluster;
+pub(crate) mod hints;
+pub(crate) mod vm;
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -16,7 +16,7 @@ use crate::error::FieldError;
 /// JSON value equality for replays (API-030): member order is ignored and
 /// numbers compare by value (`1` equals `1.0`).
 #[must_use]
-pub fn json_equal(a: &Value, b: &Value) -> bool {
+pub(crate) fn json_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
             match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
@@ -39,11 +39,11 @@ pub fn json_equal(a: &Value, b: &Value) -> bool {
 
 /// Collects field errors while walking a spec.
 #[derive(Debug, Default)]
-pub struct Errors(pub Vec<FieldError>);
+pub(crate) struct Errors(pub Vec<FieldError>);
 
 impl Errors {
     /// Records one problem.
-    pub fn push(&mut self, field: impl Into<String>, reason: impl Into<String>) {
+    pub(crate) fn push(&mut self, field: impl Into<String>, reason: impl Into<String>) {
         self.0.push(FieldError {
             field: field.into(),
             reason: reason.into(),
@@ -54,7 +54,7 @@ impl Errors {
     ///
     /// # Errors
     /// The recorded field errors.
-    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+    pub(crate) fn finish(self) -> Result<(), Vec<FieldError>> {
         if self.0.is_empty() {
             Ok(())
         } else {
@@ -63,7 +63,7 @@ impl Errors {
     }
 
     /// The member `key` of `obj` as an object, recording a type error.
-    pub fn object<'a>(
+    pub(crate) fn object<'a>(
         &mut self,
         obj: &'a Map<String, Value>,
         key: &str,
@@ -80,7 +80,7 @@ impl Errors {
     }
 
     /// The member `key` as a string, recording a type error.
-    pub fn string<'a>(
+    pub(crate) fn string<'a>(
         &mut self,
         obj: &'a Map<String, Value>,
         key: &str,
@@ -97,7 +97,7 @@ impl Errors {
     }
 
     /// The member `key` as an integer ≥ `min`, recording problems.
-    pub fn integer(
+    pub(crate) fn integer(
         &mut self,
         obj: &Map<String, Value>,
         key: &str,
@@ -128,7 +128,7 @@ impl Errors {
 
     /// The member `key` as a size (`^[0-9]+(MB|GB|TB)$`, non-zero, VAL-005,
     /// VAL-006), returned in MiB.
-    pub fn size(&mut self, obj: &Map<String, Value>, key: &str, path: &str) -> Option<u64> {
+    pub(crate) fn size(&mut self, obj: &Map<String, Value>, key: &str, path: &str) -> Option<u64> {
         let text = self.string(obj, key, path)?;
         match size_mib(text) {
             Some(0) => {
@@ -147,7 +147,7 @@ impl Errors {
 /// Parses a DCM size in binary units (KCLI-016): `MB` = MiB, `GB` = GiB,
 /// `TB` = TiB. Returns MiB; `None` when the text breaks the pattern or overflows.
 #[must_use]
-pub fn size_mib(text: &str) -> Option<u64> {
+pub(crate) fn size_mib(text: &str) -> Option<u64> {
     let (digits, factor) = if let Some(d) = text.strip_suffix("MB") {
         (d, 1)
     } else if let Some(d) = text.strip_suffix("GB") {
@@ -163,13 +163,13 @@ pub fn size_mib(text: &str) -> Option<u64> {
 
 /// MiB → whole GiB, rounded up (KCLI-016 disk capacities).
 #[must_use]
-pub const fn gib_ceil(mib: u64) -> u64 {
+pub(crate) const fn gib_ceil(mib: u64) -> u64 {
     mib.div_ceil(1024)
 }
 
 /// Whether `name` matches `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` and is at most 63 long.
 #[must_use]
-pub fn is_dns_label(name: &str) -> bool {
+pub(crate) fn is_dns_label(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()
         && b.len() <= 63
@@ -180,7 +180,10 @@ pub fn is_dns_label(name: &str) -> bool {
 }
 
 /// Checks `metadata` (optional, API-013) and returns `metadata.name`.
-pub fn check_metadata<'a>(errors: &mut Errors, spec: &'a Map<String, Value>) -> Option<&'a str> {
+pub(crate) fn check_metadata<'a>(
+    errors: &mut Errors,
+    spec: &'a Map<String, Value>,
+) -> Option<&'a str> {
     let metadata = errors.object(spec, "metadata", "spec")?;
     let name = errors.string(metadata, "name", "spec.metadata")?;
     if !is_dns_label(name) {
@@ -199,7 +202,7 @@ pub fn check_metadata<'a>(errors: &mut Errors, spec: &'a Map<String, Value>) -> 
 }
 
 /// Checks `service_type` against the endpoint's (VAL-004).
-pub fn check_service_type(errors: &mut Errors, spec: &Map<String, Value>, expected: &str) {
+pub(crate) fn check_service_type(errors: &mut Errors, spec: &Map<String, Value>, expected: &str) {
     match spec.get("service_type") {
         Some(Value::String(s)) if s == expected => {}
         Some(Value::String(s)) => errors.push(
@@ -220,7 +223,7 @@ pub fn check_service_type(errors: &mut Errors, spec: &Map<String, Value>, expect
 /// The kcli name (KCLI-003): prefix + sanitised base, shortened with a hash
 /// suffix when longer than `limit` (63 for VMs, 50 for clusters).
 #[must_use]
-pub fn kcli_name(prefix: &str, base: &str, limit: usize) -> String {
+pub(crate) fn kcli_name(prefix: &str, base: &str, limit: usize) -> String {
     let mut sanitised = String::with_capacity(base.len());
     for c in base.chars() {
         let c = c.to_ascii_lowercase();

@@ -8,13 +8,13 @@ use crate::error::{ApiError, FieldError, Slug};
 
 /// What kweb offers: `GET /vmprofiles` and the image basenames (KCLI-012, KCLI-013).
 #[derive(Debug, Clone, Default)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     /// Profile name → merged profile.
-    pub profiles: Map<String, Value>,
+    pub(crate) profiles: Map<String, Value>,
     /// Image basenames, also accepted as profiles.
-    pub images: Vec<String>,
+    pub(crate) images: Vec<String>,
     /// Whether the catalog was loaded at least once.
-    pub loaded: bool,
+    pub(crate) loaded: bool,
 }
 
 impl Catalog {
@@ -24,7 +24,7 @@ impl Catalog {
 
     /// Sorted accepted names.
     #[must_use]
-    pub fn accepted(&self) -> Vec<String> {
+    pub(crate) fn accepted(&self) -> Vec<String> {
         let mut all: Vec<String> = self
             .profiles
             .keys()
@@ -41,7 +41,7 @@ impl Catalog {
 ///
 /// # Errors
 /// Every field error found.
-pub fn validate(spec: &Map<String, Value>) -> Result<(), Vec<FieldError>> {
+pub(crate) fn validate(spec: &Map<String, Value>) -> Result<(), Vec<FieldError>> {
     let mut errors = Errors::default();
     check_service_type(&mut errors, spec, "vm");
     check_metadata(&mut errors, spec);
@@ -114,7 +114,7 @@ pub fn validate(spec: &Map<String, Value>) -> Result<(), Vec<FieldError>> {
 
 /// Normalised profile form (KCLI-011): lower case without `-` and `.`.
 #[must_use]
-pub fn normalise_profile(name: &str) -> String {
+pub(crate) fn normalise_profile(name: &str) -> String {
     name.to_ascii_lowercase()
         .chars()
         .filter(|c| *c != '-' && *c != '.')
@@ -126,7 +126,7 @@ pub fn normalise_profile(name: &str) -> String {
 /// # Errors
 /// 422 listing the accepted profiles when the catalog is loaded and knows
 /// neither the name nor its normalised form.
-pub fn choose_profile(
+pub(crate) fn choose_profile(
     spec: &Map<String, Value>,
     catalog: &Catalog,
     default: &str,
@@ -163,7 +163,7 @@ pub fn choose_profile(
 ///
 /// # Errors
 /// 422 for an unknown profile, a disallowed hint or a conflicting hint.
-pub fn resolve(
+pub(crate) fn resolve(
     spec: &Map<String, Value>,
     id: &str,
     name: &str,

@@ -39,6 +39,8 @@ pub(crate) fn free_port() -> u16 {
 pub(crate) struct NatsServer {
     pub(crate) port: u16,
     jetstream_dir: Option<PathBuf>,
+    /// A configuration file (`-c`) instead of command-line flags.
+    config: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -49,6 +51,7 @@ impl NatsServer {
         let mut server = Self {
             port: free_port(),
             jetstream_dir: jetstream_dir.map(Path::to_path_buf),
+            config: None,
             child: None,
         };
         server.restart().await;
@@ -60,6 +63,7 @@ impl NatsServer {
         Self {
             port: free_port(),
             jetstream_dir: Some(jetstream_dir.to_path_buf()),
+            config: None,
             child: None,
         }
     }
@@ -76,9 +80,13 @@ impl NatsServer {
     pub(crate) async fn restart(&mut self) {
         self.stop();
         let mut command = Command::new("nats-server");
-        command.args(["-a", "127.0.0.1", "-p", &self.port.to_string()]);
-        if let Some(dir) = &self.jetstream_dir {
-            command.arg("-js").arg("-sd").arg(dir);
+        if let Some(config) = &self.config {
+            command.arg("-c").arg(config);
+        } else {
+            command.args(["-a", "127.0.0.1", "-p", &self.port.to_string()]);
+            if let Some(dir) = &self.jetstream_dir {
+                command.arg("-js").arg("-sd").arg(dir);
+            }
         }
         let child = command
             .stdout(Stdio::null())
@@ -106,6 +114,108 @@ impl NatsServer {
 impl Drop for NatsServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A JetStream cluster of real `nats-server` processes on loopback: one
+/// configuration file per node in `dir` (`server_name`, client, monitoring
+/// and route ports, its own store directory), every node routing to the
+/// others.
+pub(crate) struct NatsCluster {
+    pub(crate) nodes: Vec<NatsServer>,
+    /// Monitoring (`/connz`) port of each node.
+    monitor_ports: Vec<u16>,
+    _dir: TempDir,
+}
+
+impl NatsCluster {
+    /// Starts `size` clustered nodes and waits until each accepts clients.
+    pub(crate) async fn start(size: usize) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let route_ports: Vec<u16> = (0..size).map(|_| free_port()).collect();
+        let monitor_ports: Vec<u16> = (0..size).map(|_| free_port()).collect();
+        let mut nodes = Vec::new();
+        for n in 0..size {
+            let port = free_port();
+            let routes: Vec<String> = route_ports
+                .iter()
+                .enumerate()
+                .filter(|(m, _)| *m != n)
+                .map(|(_, p)| format!("nats-route://127.0.0.1:{p}"))
+                .collect();
+            let store = dir.path().join(format!("n{n}"));
+            let config = dir.path().join(format!("n{n}.conf"));
+            std::fs::write(
+                &config,
+                format!(
+                    "server_name: n{n}\nlisten: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor}\n\
+                     jetstream {{ store_dir: \"{store}\" }}\n\
+                     cluster {{ name: dcm, listen: 127.0.0.1:{route}, routes: [{routes}] }}\n",
+                    monitor = monitor_ports[n],
+                    store = store.display(),
+                    route = route_ports[n],
+                    routes = routes.join(", "),
+                ),
+            )
+            .expect("write node config");
+            let mut node = Self::node(port, config);
+            node.restart().await;
+            nodes.push(node);
+        }
+        Self {
+            nodes,
+            monitor_ports,
+            _dir: dir,
+        }
+    }
+
+    fn node(port: u16, config: PathBuf) -> NatsServer {
+        NatsServer {
+            port,
+            jetstream_dir: None,
+            config: Some(config),
+            child: None,
+        }
+    }
+
+    /// Every node's URL, comma-separated, as `NATS_URL` takes them.
+    pub(crate) fn urls(&self) -> String {
+        self.nodes
+            .iter()
+            .map(NatsServer::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The URLs of the nodes still running.
+    pub(crate) fn running_urls(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter(|n| n.child.is_some())
+            .map(NatsServer::url)
+            .collect()
+    }
+
+    /// The index of the running node that holds a client connection named
+    /// `name` (from its `/connz` monitoring page).
+    pub(crate) async fn node_with_client(&self, name: &str) -> Option<usize> {
+        for (n, node) in self.nodes.iter().enumerate() {
+            if node.child.is_none() {
+                continue;
+            }
+            let url = format!("http://127.0.0.1:{}/connz", self.monitor_ports[n]);
+            let Ok(response) = reqwest::get(&url).await else {
+                continue;
+            };
+            let connz: Value = response.json().await.unwrap_or(Value::Null);
+            let found = connz["connections"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["name"] == name));
+            if found {
+                return Some(n);
+            }
+        }
+        None
     }
 }
 
@@ -290,6 +400,12 @@ impl Registry {
 
 /// Starts kweb-sim in-process on port 0 and returns its base URL.
 pub(crate) async fn start_sim() -> String {
+    start_sim_task().await.0
+}
+
+/// An in-process kweb-sim and its task: aborting the task closes the
+/// listener, so new connections are refused as when kweb's process dies.
+pub(crate) async fn start_sim_task() -> (String, JoinHandle<std::io::Result<()>>) {
     let config = kweb_sim::Config {
         bind: "127.0.0.1:0".parse().expect("addr"),
         seed: Some(7),
@@ -299,8 +415,8 @@ pub(crate) async fn start_sim() -> String {
         .await
         .expect("kweb-sim builds");
     let addr = app.local_addr().expect("sim addr");
-    tokio::spawn(app.run_until_stopped());
-    format!("http://{addr}")
+    let task = tokio::spawn(app.run_until_stopped());
+    (format!("http://{addr}"), task)
 }
 
 /// POSTs to the simulator's control API.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, sim_control, spawn_app, spawn_with, vm_spec};
+use crate::helpers::{Options, sim_control, spawn_app, spawn_with, start_sim_task, vm_spec};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -668,4 +668,43 @@ async fn hlt007_health_answers_within_1s_while_kweb_hangs() {
         body["status"], "unhealthy",
         "a hung probe turns unhealthy: {body}"
     );
+}
+
+#[tokio::test]
+async fn hlt011_kweb_going_away_is_unhealthy_within_2s_with_default_probe_settings() {
+    let (sim, sim_task) = start_sim_task().await;
+    let app = spawn_with(Options {
+        kweb_url: Some(sim),
+        // The defaults (the harness shortens them): GET /host every 5 s.
+        args: [
+            "--health-probe-interval",
+            "5s",
+            "--health-probe-timeout",
+            "3s",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        ..Options::default()
+    })
+    .await;
+    app.wait_status("/api/v1alpha1/vms/health", "healthy", WAIT)
+        .await;
+    // Wall clock: the provider probes a real socket. 1.5 s puts the loss
+    // between two GET /host probes, where only the listening check sees it.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    sim_task.abort();
+    let gone = std::time::Instant::now();
+    let body = app
+        .wait_status(
+            "/api/v1alpha1/vms/health",
+            "unhealthy",
+            Duration::from_secs(10),
+        )
+        .await;
+    let took = gone.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "HLT-011: unhealthy after {took:?}: {body}"
+    );
+    assert_eq!(body["detail"], "backend not reachable", "HLT-006");
 }

@@ -224,3 +224,80 @@ async fn agt002_agt003_bare_spec_with_idempotency_key() {
     assert_eq!(id, expected);
     assert_eq!(send().await.expect("send").status(), 200, "AGT-004 replay");
 }
+
+/// Sends `head` and then all of `body` before reading anything, as Python's
+/// `http.client` does, and returns what the provider answered.
+async fn send_all_then_read(addr: std::net::SocketAddr, head: String, body: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    // Wall clock: real sockets. The head goes first and the body 100 ms
+    // later, as from a client on a real network: a server that answers and
+    // closes after the head (the old behaviour) has done so by then.
+    let exchange = async {
+        stream
+            .write_all(head.as_bytes())
+            .await
+            .map_err(|e| format!("writing the head failed: {e}"))?;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        stream
+            .write_all(&body)
+            .await
+            .map_err(|e| format!("writing the body failed: {e}"))?;
+        let mut answer = Vec::new();
+        stream
+            .read_to_end(&mut answer)
+            .await
+            .map_err(|e| format!("reading the answer failed: {e}"))?;
+        Ok::<_, String>(String::from_utf8_lossy(&answer).into_owned())
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), exchange)
+        .await
+        .expect("answered within 20 s")
+        .unwrap_or_else(|e| panic!("VAL-012: {e}"))
+}
+
+#[tokio::test]
+async fn val012_a_client_that_sends_a_2_mib_body_first_reads_the_413() {
+    let app = spawn_with(Options::default()).await;
+    let payload = format!(
+        "{{\"spec\": {{\"service_type\": \"vm\", \"x\": \"{}\"}}}}",
+        "a".repeat(2 * 1024 * 1024)
+    )
+    .into_bytes();
+    let host = app.addr;
+    let with_length = format!(
+        "POST /api/v1alpha1/vms?id=big HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        payload.len()
+    );
+    let mut chunked_body = Vec::new();
+    for chunk in payload.chunks(64 * 1024) {
+        chunked_body.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked_body.extend_from_slice(chunk);
+        chunked_body.extend_from_slice(b"\r\n");
+    }
+    chunked_body.extend_from_slice(b"0\r\n\r\n");
+    let chunked = format!(
+        "POST /api/v1alpha1/vms?id=big HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    for (what, head, body) in [
+        ("Content-Length", with_length, payload.clone()),
+        ("chunked", chunked, chunked_body),
+    ] {
+        let answer = send_all_then_read(app.addr, head, body).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 413"),
+            "{what}: {}",
+            &answer[..answer.len().min(300)]
+        );
+        assert!(
+            answer.contains("application/problem+json")
+                && answer.contains("https://dcm-project.github.io/problems/payload-too-large"),
+            "{what}: {answer}"
+        );
+    }
+    assert_eq!(
+        app.get("/api/v1alpha1/vms/big").await.status(),
+        404,
+        "VAL-012: nothing was created"
+    );
+}

@@ -2,6 +2,7 @@
 
 use kcli_provider::error::{ALL_SLUGS, ApiError};
 use kcli_provider::events::status_event;
+use kcli_provider::lifecycle::Status;
 use kcli_provider::store::Kind;
 use serde_json::{Value, json};
 
@@ -50,7 +51,7 @@ fn evt001_every_event_shape() {
             kind,
             provider,
             "id-1",
-            status,
+            Status::parse(kind, status).expect("a vocabulary status"),
             "message",
             outputs,
             1_788_256_800_000,

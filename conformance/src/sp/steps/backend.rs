@@ -47,6 +47,30 @@ async fn hang(w: &mut SpWorld, secs: u64) -> StepResult {
     act(w, BackendAction::Hang(Duration::from_secs(secs))).await
 }
 
+#[given(regex = r"^the backend takes (\d+) seconds to delete the resource$")]
+async fn hang_delete(w: &mut SpWorld, secs: u64) -> StepResult {
+    slow_delete(w, Duration::from_secs(secs)).await
+}
+
+#[given(regex = r#"^the backend takes longer than "([a-z_]+)" to delete the resource$"#)]
+async fn hang_delete_longer(w: &mut SpWorld, key: String) -> StepResult {
+    let d = w.ctx.timeouts.get(&key) + Duration::from_secs(2);
+    slow_delete(w, d).await
+}
+
+async fn slow_delete(w: &mut SpWorld, duration: Duration) -> StepResult {
+    let r = w.current()?.clone();
+    act(
+        w,
+        BackendAction::HangDelete {
+            service_type: r.service_type,
+            id: r.id,
+            duration,
+        },
+    )
+    .await
+}
+
 #[given(regex = r#"^the backend hangs longer than "([a-z_]+)" on every call$"#)]
 async fn hang_longer(w: &mut SpWorld, key: String) -> StepResult {
     let d = w.ctx.timeouts.get(&key) + Duration::from_secs(2);
@@ -166,6 +190,7 @@ async fn backend_empty(w: &mut SpWorld, key: String) -> StepResult {
 
 async fn restart(w: &mut SpWorld) -> StepResult {
     let failed = |e: anyhow::Error| format!("restarting the SP failed: {e:#}");
+    w.ctx.dcm.registry.note_restart();
     w.ctx.sp.halt().await.map_err(failed)?;
     let mark = w.ctx.dcm.registry.attempts().len();
     w.memory
@@ -217,7 +242,7 @@ async fn nats_start(w: &mut SpWorld) -> StepResult {
 
 #[then(regex = r"^the target declares a configurable name prefix$")]
 async fn prefix_fact(w: &mut SpWorld) -> StepResult {
-    match w.ctx.sp.facts().get("name_prefix_setting") {
+    match w.ctx.sp.facts().get("name-prefix") {
         Some(setting) if !setting.is_empty() => Ok(()),
         _ => Err("ORP-010: the target declares no name-prefix setting".into()),
     }

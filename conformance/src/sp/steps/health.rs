@@ -20,8 +20,12 @@ async fn health_of_all(w: &mut SpWorld) -> Vec<Exchange> {
         .collect();
     let mut out = Vec::new();
     for ep in eps {
-        // Generous transport timeout: lateness is judged by `health_response`.
-        let req = http::Request::new("GET", format!("{ep}/health"), Duration::from_secs(10));
+        // Transport timeout from the table; lateness is judged by `health_response`.
+        let req = http::Request::new(
+            "GET",
+            format!("{ep}/health"),
+            w.ctx.timeouts.get("http_response"),
+        );
         out.push(w.send(req).await);
     }
     out
@@ -165,7 +169,11 @@ async fn eventually_health(w: &mut SpWorld, key: String, want: String) -> StepRe
                 for ep in &eps {
                     let ex = http::send(
                         &ctx.http,
-                        http::Request::new("GET", format!("{ep}/health"), Duration::from_secs(10)),
+                        http::Request::new(
+                            "GET",
+                            format!("{ep}/health"),
+                            ctx.timeouts.get("http_response"),
+                        ),
                     )
                     .await;
                     health_valid(&ex, profile)?;

@@ -3,6 +3,7 @@
 
 mod backend;
 mod events;
+mod generated;
 mod health;
 mod registration;
 mod resources;

@@ -456,6 +456,9 @@ async fn forget(w: &mut SpWorld) -> StepResult {
     let mark = w.ctx.dcm.registry.attempts().len();
     w.memory
         .insert("forget_mark".into(), serde_json::json!(mark));
+    // Re-registrations are judged from here on (same name and ?id=, REG-009).
+    w.memory
+        .insert("restart_mark".into(), serde_json::json!(mark));
     w.ctx.dcm.registry.forget_providers();
     Ok(())
 }
@@ -509,6 +512,104 @@ async fn health_while_pending(w: &mut SpWorld) -> StepResult {
             .any(|a| matches!(a.answer, 200 | 201));
         if done {
             return Err("REG-022: health answered only after a registration had completed".into());
+        }
+    }
+    Ok(())
+}
+
+/// Service types the SP serves: registered, declared with `--sp-url`, or
+/// named by the target.
+fn types_under_test(w: &SpWorld) -> BTreeSet<String> {
+    let mut types: BTreeSet<String> = w.ctx.services.keys().cloned().collect();
+    types.extend(w.ctx.sp.service_types());
+    types
+}
+
+/// The registration attempts of one service type (by the body's
+/// `service_type`) of the SP's first start, in arrival order, up to and
+/// including the first success.
+fn first_start(all: &[RegistrationAttempt], service_type: &str) -> Vec<RegistrationAttempt> {
+    let mut out = Vec::new();
+    for a in all.iter().filter(|a| {
+        a.method == "POST"
+            && a.json()
+                .is_some_and(|b| b["service_type"].as_str() == Some(service_type))
+    }) {
+        out.push(a.clone());
+        if matches!(a.answer, 200 | 201) {
+            break;
+        }
+    }
+    out
+}
+
+#[then(
+    regex = r"^the registry answered 503 to the first registration of every service type under test$"
+)]
+async fn first_was_503(w: &mut SpWorld) -> StepResult {
+    let all = w.ctx.dcm.registry.first_start_attempts();
+    for st in types_under_test(w) {
+        match first_start(&all, &st).first() {
+            None => return Err(format!("REG-001: the SP never registered {st}")),
+            Some(a) if !(a.scripted && a.answer == 503) => {
+                return Err(format!(
+                    "the registry's first answer for {st} was {} (suite set-up: expected its scripted 503)",
+                    a.answer
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+#[then(regex = r#"^within "([a-z_]+)" every service type under test registered after that 503$"#)]
+async fn registered_after_503(w: &mut SpWorld, key: String) -> StepResult {
+    let types = types_under_test(w);
+    let ctx = w.ctx.clone();
+    ctx.eventually_n(&key, 1, || {
+        let ctx = ctx.clone();
+        let types = types.clone();
+        async move {
+            let all = ctx.dcm.registry.first_start_attempts();
+            for st in &types {
+                let tries = first_start(&all, st);
+                if !tries.last().is_some_and(|a| matches!(a.answer, 200 | 201)) {
+                    return Err(format!(
+                        "REG-021: {st} was not registered again after the registry answered 503 \
+                         ({} attempts so far)",
+                        tries.len()
+                    ));
+                }
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
+#[then(
+    regex = r"^every retry of a first registration carried the same body and \?id= as the first attempt$"
+)]
+async fn retries_same(w: &mut SpWorld) -> StepResult {
+    let all = w.ctx.dcm.registry.first_start_attempts();
+    for st in types_under_test(w) {
+        let tries = first_start(&all, &st);
+        let Some(first) = tries.first() else { continue };
+        for a in &tries[1..] {
+            if a.id_query != first.id_query {
+                return Err(format!(
+                    "REG-009: the retry for {st} sent ?id={:?}, the first attempt ?id={:?}: \
+                     one name must keep one id",
+                    a.id_query, first.id_query
+                ));
+            }
+            if a.json() != first.json() {
+                return Err(format!(
+                    "REG-002: the retry for {st} changed the body from {} to {}",
+                    first.body, a.body
+                ));
+            }
         }
     }
     Ok(())

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::sp::checks;
 use crate::sp::http::Request;
+use crate::sp::pagewalk::{Next, PageWalk};
 use crate::sp::world::{SpWorld, StepResult, urlencode};
 
 fn parse_list(list: &str) -> Vec<String> {
@@ -102,6 +103,14 @@ async fn create_same_id(w: &mut SpWorld, step: &Step) -> StepResult {
     Ok(())
 }
 
+#[when(regex = r"^I create the id again with spec:$")]
+async fn create_again(w: &mut SpWorld, step: &Step) -> StepResult {
+    let spec = w.spec_from(step.docstring.as_ref())?;
+    let cur = w.current()?.clone();
+    w.create(&cur.service_type, Some(&cur.id), spec).await?;
+    Ok(())
+}
+
 #[when(regex = r#"^I create the same id through the "([a-z]+)" endpoint with spec:$"#)]
 async fn create_same_id_other(w: &mut SpWorld, service: String, step: &Step) -> StepResult {
     let spec = w.spec_from(step.docstring.as_ref())?;
@@ -135,6 +144,61 @@ async fn replay(w: &mut SpWorld) -> StepResult {
     let ex = w.send(req).await;
     w.settle(&cur.id, &cur.service_type, &ex);
     Ok(())
+}
+
+#[when(
+    regex = r"^I replay the create with the whole numbers of its unknown members written as decimals$"
+)]
+async fn replay_decimals(w: &mut SpWorld) -> StepResult {
+    let cur = w.current()?.clone();
+    let endpoint = w.endpoint_of(&cur.service_type)?;
+    // `10` becomes `10.0`: the same JSON number by value (API-030). Only
+    // unknown (`x_`) members change, which no schema constrains (VAL-007).
+    let spec = decimal_text(&cur.spec, false);
+    let body = if w.ctx.profile == crate::sp::profile::Profile::Agent {
+        spec
+    } else {
+        format!("{{\"spec\": {spec}}}")
+    };
+    let mut req = Request::new(
+        "POST",
+        format!("{endpoint}?id={}", urlencode(&cur.id)),
+        w.ctx.timeouts.get("create_response"),
+    )
+    .raw("application/json", body.into_bytes());
+    if w.ctx.profile == crate::sp::profile::Profile::Agent {
+        req = req.header("Idempotency-Key", &format!("key-{}", cur.id));
+    }
+    let ex = w.send(req).await;
+    w.settle(&cur.id, &cur.service_type, &ex);
+    Ok(())
+}
+
+/// JSON text of `v`; inside members whose name starts with `x_` (and when
+/// `unknown`), whole numbers are written with a `.0` fraction.
+fn decimal_text(v: &Value, unknown: bool) -> String {
+    match v {
+        Value::Number(n) if unknown && (n.is_i64() || n.is_u64()) => format!("{n}.0"),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter()
+                .map(|i| decimal_text(i, unknown))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    Value::String(k.clone()),
+                    decimal_text(v, unknown || k.starts_with("x_"))
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
 }
 
 fn reorder(v: &Value) -> Value {
@@ -202,6 +266,10 @@ async fn raw_create(w: &mut SpWorld, content_type: String, step: &Step) -> StepR
         .clone()
         .ok_or("this step needs a docstring")?
         .replace("{name}", &w.name);
+    let body = match w.ctx.sp.facts().get("hint-namespace") {
+        Some(ns) => body.replace("{hint-namespace}", ns),
+        None => body,
+    };
     let id = w.ctx.new_id();
     let service = w.service.clone();
     let endpoint = w.endpoint()?;
@@ -353,7 +421,8 @@ async fn walk(w: &mut SpWorld, query: &str, churn: bool) -> Result<Vec<Value>, S
     let endpoint = w.endpoint()?;
     let mut pages = Vec::new();
     let mut token: Option<String> = None;
-    for _ in 0..500 {
+    let mut guard = PageWalk::new(500);
+    loop {
         let url = match &token {
             Some(t) => format!("{endpoint}?{query}&page_token={}", urlencode(t)),
             None => format!("{endpoint}?{query}"),
@@ -363,14 +432,22 @@ async fn walk(w: &mut SpWorld, query: &str, churn: bool) -> Result<Vec<Value>, S
         let page = checks::json_body(&ex)?;
         crate::sp::schemas::validate(crate::sp::schemas::Shape::ResourceList, &page)
             .map_err(|e| format!("API-050: list page breaks the schema: {}", e.join("; ")))?;
-        token = page["next_page_token"]
-            .as_str()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
+        let next = guard.page(&page);
         pages.push(page);
-        if token.is_none() {
-            return Ok(pages);
-        }
+        w.memory.insert(
+            "walk_repeats".into(),
+            serde_json::json!(
+                guard
+                    .repeats()
+                    .iter()
+                    .map(|r| format!("{} (pages {} and {})", r.id, r.first_page, r.again_on))
+                    .collect::<Vec<_>>()
+            ),
+        );
+        token = match next? {
+            Next::Done => return Ok(pages),
+            Next::Token(t) => Some(t),
+        };
         if churn {
             let spec = serde_json::json!({"service_type": w.service});
             let id = w.ctx.new_id();
@@ -380,7 +457,6 @@ async fn walk(w: &mut SpWorld, query: &str, churn: bool) -> Result<Vec<Value>, S
             w.send(w.request("DELETE", del)).await;
         }
     }
-    Err("API-051: the walk did not end after 500 pages".into())
 }
 
 #[when(
@@ -470,6 +546,50 @@ async fn walk_returned(w: &mut SpWorld, stable: String, once: String) -> StepRes
     Ok(())
 }
 
+#[then(regex = r"^the walk does not return the resource$")]
+async fn walk_lacks(w: &mut SpWorld) -> StepResult {
+    let id = w.current()?.id.clone();
+    if walked_ids(w).contains(&id) {
+        Err(format!(
+            "API-050: the list still holds {id}, which was deleted (GET answers 404)"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+#[then(regex = r"^no page after the first was empty$")]
+async fn no_empty_tail(w: &mut SpWorld) -> StepResult {
+    // Nobody changed the collection (the scenario is @serial), so an empty
+    // page means the page before it was the last one yet carried a token.
+    for (i, p) in w.pages.iter().enumerate().skip(1) {
+        if p["results"].as_array().is_some_and(Vec::is_empty) {
+            return Err(format!(
+                "API-051: page {i} was empty: the page before it held the last items but still \
+                 had a next_page_token"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[then(regex = r"^no item was returned on more than one page$")]
+async fn no_repeats(w: &mut SpWorld) -> StepResult {
+    let repeats: Vec<String> = w
+        .memory
+        .get("walk_repeats")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    if repeats.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "API-051: a walk of a collection nobody changed returned items on two pages: {}",
+            repeats.join(", ")
+        ))
+    }
+}
+
 #[then(regex = r"^the page holds at most (\d+) items$")]
 async fn page_at_most(w: &mut SpWorld, n: usize) -> StepResult {
     let body = checks::json_body(w.last()?)?;
@@ -539,6 +659,61 @@ async fn answer_is_resource(w: &mut SpWorld) -> StepResult {
         Some(&cur.spec),
         w.ctx.profile,
     )
+}
+
+#[given(regex = r"^I remember the stored resource$")]
+async fn remember_stored(w: &mut SpWorld) -> StepResult {
+    let ex = w.get_current().await?;
+    checks::status_is(&ex, &[200]).map_err(|e| format!("API-040: {e}"))?;
+    let body = checks::json_body(&ex)?;
+    let id = w.current()?.id.clone();
+    let events = w.ctx.dcm.events.for_id(&id).len();
+    w.memory.insert("stored".into(), body);
+    w.memory
+        .insert("events_before_replay".into(), serde_json::json!(events));
+    Ok(())
+}
+
+#[then(regex = r"^the answer is the remembered resource with its create_time and status$")]
+async fn is_remembered(w: &mut SpWorld) -> StepResult {
+    let stored = w
+        .memory
+        .get("stored")
+        .cloned()
+        .ok_or("no resource was remembered")?;
+    let body = checks::json_body(w.last()?)?;
+    for member in ["id", "create_time", "status", "spec"] {
+        if body[member] != stored[member] {
+            return Err(format!(
+                "API-030: a replay must leave the stored resource alone, but `{member}` was {} \
+                 before the replay and is {} now (the resource was created again)",
+                stored[member], body[member]
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[then(
+    regex = r#"^no event for the resource after the replay reports a status other than "([A-Z_]+)"$"#
+)]
+async fn no_event_after_replay(w: &mut SpWorld, status: String) -> StepResult {
+    let before = w
+        .memory
+        .get("events_before_replay")
+        .and_then(Value::as_u64)
+        .unwrap_or(0) as usize;
+    let id = w.current()?.id.clone();
+    for e in w.ctx.dcm.events.for_id(&id).into_iter().skip(before) {
+        if e.status().as_deref() != Some(status.as_str()) {
+            return Err(format!(
+                "API-030: after a replay the SP published {:?} for the resource, which was {status}: \
+                 the replay was not free of side effects",
+                e.status()
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[then(regex = r#"^the resource status is one of "([^"]+)"$"#)]
