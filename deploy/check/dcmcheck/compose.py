@@ -7,13 +7,11 @@ import importlib.resources
 import json
 import re
 import shlex
-import shutil
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from .containerfile import parse
-from .context import Context, ToolMissing
+from .context import Context
 from .examples import schema_errors
 from .runner import Check
 
@@ -55,13 +53,10 @@ def compose_spec() -> Any:
     return json.loads(source.read_text(encoding="utf-8"))
 
 
-def cli_help(ctx: Context, package: str, args: list[str]) -> str:
-    cargo = shutil.which("cargo")
-    if not cargo:
-        raise ToolMissing("cargo not found: the compose commands are checked against the binaries' --help")
-    done = ctx.run([cargo, "run", "--locked", "--quiet", "-p", package, "--", *args, "--help"])
+def cli_help(ctx: Context, binary: str, args: list[str]) -> str:
+    done = ctx.run([ctx.binary(binary), *args, "--help"])
     if done.returncode != 0:
-        raise RuntimeError(f"`{package} {' '.join(args)} --help` failed:\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"`{binary} {' '.join(args)} --help` failed:\n{done.stderr[-2000:]}")
     return done.stdout
 
 

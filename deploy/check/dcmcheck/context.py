@@ -72,6 +72,23 @@ class Context:
     def run(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.run(argv, cwd=self.root, capture_output=True, text=True, **kwargs)
 
+    @cached_property
+    def debug_dir(self) -> Path:
+        """target/debug after `scripts/build-debug` (the whole workspace, as `cargo test
+        --workspace` builds it: a `cargo run -p X` would recompile dependencies with other
+        features). Raises ToolMissing when cargo is absent, RuntimeError when the build fails."""
+        if not shutil.which("cargo"):
+            raise ToolMissing("cargo not found: the settings and CLI checks read the workspace's binaries")
+        done = self.run([str(self.root / "scripts" / "build-debug")])
+        if done.returncode != 0:
+            raise RuntimeError(f"scripts/build-debug failed:\n{done.stderr[-3000:]}")
+        return Path(os.environ.get("CARGO_TARGET_DIR") or self.root / "target") / "debug"
+
+    def binary(self, name: str) -> str:
+        """Path of one of the workspace's debug binaries (`kcli-provider`, `kweb-sim`,
+        `dcm-conformance`, `settings-doc`), built first if needed (see `debug_dir`)."""
+        return str(self.debug_dir / name)
+
     # --- the provider's settings, from its clap definitions ----------------
 
     @cached_property
@@ -79,14 +96,11 @@ class Context:
         """Every kcli-provider setting as `settings-doc json` prints it.
 
         Shape: [{"env", "flag", "default", "required", "kind", "values", "help"}].
-        Raises ToolMissing when cargo is absent, RuntimeError when the build fails.
+        Raises ToolMissing when cargo is absent, RuntimeError when the build or the run fails.
         """
-        cargo = shutil.which("cargo")
-        if not cargo:
-            raise ToolMissing("cargo not found: the settings come from the provider's clap definitions")
-        done = self.run([cargo, "run", "--locked", "--quiet", "-p", "settings-doc", "--", "json"])
+        done = self.run([self.binary("settings-doc"), "json"])
         if done.returncode != 0:
-            raise RuntimeError(f"`cargo run -p settings-doc -- json` failed:\n{done.stderr[-3000:]}")
+            raise RuntimeError(f"`settings-doc json` failed:\n{done.stderr[-3000:]}")
         return json.loads(done.stdout)
 
     @property

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 
-from .context import Context, ToolMissing
+from .context import Context
 from .runner import Check
 
 # Every variable named by dcm-sp-contract.md Appendix A.1 and §12.2: the
@@ -38,11 +37,7 @@ CONTRACT_DEFAULTS = {
 
 def checks(ctx: Context) -> list[Check]:
     def table_matches() -> list[str]:
-        cargo = shutil.which("cargo")
-        if not cargo:
-            raise ToolMissing("cargo not found")
-        done = ctx.run([cargo, "run", "--locked", "--quiet", "-p", "settings-doc", "--",
-                        "check", "docs/operator-guide.md"])
+        done = ctx.run([ctx.binary("settings-doc"), "check", "docs/operator-guide.md"])
         if done.returncode != 0:
             return [done.stderr.strip() or done.stdout.strip()]
         return []
