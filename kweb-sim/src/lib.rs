@@ -6,7 +6,9 @@
 //! ```text
 //! TCP ─► startup (accept, one task per connection, serial gate, state file)
 //!          │  http::wire reads one request; HTTP/1.0 answer; close
-//!          ├─► /_sim/... ─► sim::control (JSON control API)
+//!          ├─► /_sim/... ─► sim::control route table ─► handlers by what
+//!          │                 they control (state, clock, host, transitions,
+//!          │                 faults, populate); JSON in, JSON out
 //!          └─► kweb::routes (404 / 405 + Allow / handler)
 //!                 ├─ sim::faults (fault rules, latency effects)
 //!                 └─ kweb::{vms,resources,plans,kubes,misc,ui} handlers
@@ -23,7 +25,8 @@
 //! - [`kweb`]: kweb's routes and handlers.
 //! - [`world`]: the simulated backend (VMs, networks, pools, volumes,
 //!   clients, profiles, cluster directories) and presets.
-//! - [`sim`]: clock, transition engine, faults, control API.
+//! - [`sim`]: clock, transition engine, faults, the `/_sim/` control API
+//!   (a route table over handler modules).
 
 pub mod config;
 pub mod http;
