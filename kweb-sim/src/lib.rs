@@ -12,7 +12,8 @@
 //!          └─► kweb::routes (404 / 405 + Allow / handler)
 //!                 ├─ sim::faults (fault rules, latency effects)
 //!                 └─ kweb::{vms,resources,plans,kubes,misc,ui} handlers
-//!                      │  read/modify world::World under one lock,
+//!                      │  read/modify world::World under one lock
+//!                      │  (VMs built and deleted by world::build),
 //!                      │  sim::Sim::tick applies due cluster stages
 //!                      ▼
 //!                 kweb::Out ─► http::shapes (JSON / HTML / E3 page / E4 /
@@ -24,7 +25,12 @@
 //! - [`http`]: wire format, Python-compatible encoders, body parsing.
 //! - [`kweb`]: kweb's routes and handlers.
 //! - [`world`]: the simulated backend (VMs, networks, pools, volumes,
-//!   clients, profiles, cluster directories) and presets.
+//!   clients, profiles, cluster directories, host switches), presets and
+//!   the VM build engine.
+//!
+//! Layers: `kweb` and `sim` use `world`; `world` uses only `http` (Python
+//! encoders) and `sim::clock` (date formats), never `kweb` or the rest of
+//! `sim`.
 //! - [`sim`]: clock, transition engine, faults, the `/_sim/` control API
 //!   (a route table over handler modules).
 

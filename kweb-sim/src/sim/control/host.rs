@@ -6,8 +6,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Input, Reply, parse};
-use crate::sim::{HostOptions, IsoMode, Sim};
+use crate::sim::Sim;
 use crate::world::Flavour;
+use crate::world::host::{HostOptions, IsoMode};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
