@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Call, Handled, Out, pybool, text};
+use super::{Call, Handled, Out, pybool, text, vmjson};
 use crate::http::body::{Data, flatten_parameters};
 use crate::world::build::{Built, as_int};
 use crate::world::{Disk, Nic, Power, Snapshot, Vm};
@@ -30,7 +30,7 @@ pub fn list(c: &mut Call<'_>) -> Handled {
         if i > 0 {
             out.push_str(", ");
         }
-        w.write_vm_list_entry(vm, &mut out);
+        vmjson::write_vm_list_entry(w, vm, &mut out);
     }
     out.push_str("]}");
     c.sim.vms_cache = if timeless {
@@ -52,7 +52,7 @@ pub fn info(c: &mut Call<'_>) -> Handled {
     match w.vm(&name) {
         None => Ok(Out::ok(json!({}))),
         Some(vm) if vm.info_fails => Err(Out::exception()),
-        Some(vm) => Ok(Out::ok(Value::Object(w.render_vm(vm, true)))),
+        Some(vm) => Ok(Out::ok(Value::Object(vmjson::render_vm(w, vm, true)))),
     }
 }
 

@@ -4,7 +4,7 @@
 //!   kcli does (§6.3, §6.4).
 //! - [`flavour`]: status vocabularies per provider (§7).
 //! - [`host`]: the simulated host's behaviour switches (`/_sim/host`).
-//! - [`vm`]: VM records and their VMLIST/VMINFO/`info` renderings (§6.1).
+//! - [`vm`]: VM records (§6.1); their renderings are `kweb::vmjson`.
 //! - [`presets`]: the `testdriver`, `homelab` and `empty` worlds (§11).
 //! - [`profiles`]: `profiles.yml`, the VM profile defaults and the built-in
 //!   cluster profiles (§6.15).
