@@ -58,32 +58,25 @@ pub(super) fn backend(sim: &mut Sim, input: &Input<'_>) -> Reply {
 
 /// `POST /_sim/readonly` `{"enabled": b}`.
 pub(super) fn readonly(sim: &mut Sim, input: &Input<'_>) -> Reply {
-    match parse::<Toggle>(input.body) {
-        Ok(b) => {
-            sim.world.readonly = b.enabled;
-            (200, json!({"readonly": b.enabled}))
-        }
-        Err(e) => e,
-    }
+    toggle(sim, input, "readonly", |sim, on| sim.world.readonly = on)
 }
 
 /// `POST /_sim/serial` `{"enabled": b}`.
 pub(super) fn serial(sim: &mut Sim, input: &Input<'_>) -> Reply {
-    match parse::<Toggle>(input.body) {
-        Ok(b) => {
-            sim.serial = b.enabled;
-            (200, json!({"serial": b.enabled}))
-        }
-        Err(e) => e,
-    }
+    toggle(sim, input, "serial", |sim, on| sim.serial = on)
 }
 
 /// `POST /_sim/debug` `{"enabled": b}` (`KWEB_DEBUG` pages).
 pub(super) fn debug(sim: &mut Sim, input: &Input<'_>) -> Reply {
+    toggle(sim, input, "debug", |sim, on| sim.debug = on)
+}
+
+/// An `{"enabled": b}` switch: `set` applies it; the answer is `{key: b}`.
+fn toggle(sim: &mut Sim, input: &Input<'_>, key: &str, set: fn(&mut Sim, bool)) -> Reply {
     match parse::<Toggle>(input.body) {
         Ok(b) => {
-            sim.debug = b.enabled;
-            (200, json!({"debug": b.enabled}))
+            set(sim, b.enabled);
+            (200, json!({ (key): b.enabled }))
         }
         Err(e) => e,
     }
