@@ -2,7 +2,7 @@
 //! handler (`kweb-reference.md` §3, §5).
 //!
 //! Read in this order: [`routes`] (table, 404/405/HEAD), then the handlers
-//! by resource: [`vms`], [`resources`] (hosts, networks, pools, images),
+//! by resource: [`vms`] (with [`vmjson`], how a VM is rendered), [`resources`] (hosts, networks, pools, images),
 //! [`plans`], [`kubes`], [`misc`] (profiles, containers, dead features,
 //! console, static), [`ui`] (HTML pages).
 
@@ -12,6 +12,7 @@ pub mod plans;
 pub mod resources;
 pub mod routes;
 pub mod ui;
+pub mod vmjson;
 pub mod vms;
 
 use serde_json::{Value, json};

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
 
-use super::vms::{Built, build_vm, delete_vm, resolve_profile};
 use super::{Call, Handled, Out, text};
 use crate::world::Network;
+use crate::world::build::Built;
 
 /// `GET /plans`: plans in order of first appearance in the sorted VM list.
 pub fn list(c: &mut Call<'_>) -> Handled {
@@ -123,7 +123,7 @@ pub fn create(c: &mut Call<'_>) -> Handled {
                     if let Some(lp) = local_profiles.get(&profile).and_then(Value::as_object) {
                         (profile.clone(), lp.clone())
                     } else {
-                        match resolve_profile(&c.sim.world, &profile) {
+                        match c.sim.world.resolve_profile(&profile) {
                             Ok(p) => p,
                             Err(_) => {
                                 failed.push(entry.clone());
@@ -137,7 +137,15 @@ pub fn create(c: &mut Call<'_>) -> Handled {
                         settings.insert(k.clone(), v.clone());
                     }
                 }
-                match build_vm(c.sim, c.now, entry, &profile_name, &settings, &plan) {
+                let built = c.sim.world.build_vm(
+                    &c.sim.options,
+                    c.now,
+                    entry,
+                    &profile_name,
+                    &settings,
+                    &plan,
+                );
+                match built {
                     Built::Created => newvms.push(entry.clone()),
                     _ => failed.push(entry.clone()),
                 }
@@ -182,7 +190,8 @@ pub fn delete_plan(w: &mut crate::world::World, plan: &str) -> Option<Vec<String
     let mut deleted = Vec::new();
     for n in names {
         let is_node = w.vm(&n).is_some_and(|v| v.kube().is_some());
-        delete_vm(w, &n, true, false);
+        // Listed above and deleted with their snapshots: cannot fail.
+        let _ = w.delete_vm(&n, true, false);
         if !is_node {
             deleted.push(n);
         }

@@ -153,7 +153,7 @@ pub fn vmstable(c: &mut Call<'_>) -> Handled {
     let rows: Vec<Vec<String>> = vms
         .into_iter()
         .map(|vm| {
-            let o = w.render_vm_list_entry(vm);
+            let o = super::vmjson::render_vm_list_entry(w, vm);
             ["name", "status", "ip", "image", "plan", "profile", "info"]
                 .iter()
                 .map(|k| cell(o.get(*k).unwrap_or(&Value::from(""))))

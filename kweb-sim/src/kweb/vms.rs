@@ -1,66 +1,12 @@
 //! VM routes (`kweb-reference.md` §5.1, §6.1-§6.8): list, info, create,
 //! delete, `UPDATE`, start, stop, disks, NICs, snapshots.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Call, Handled, Out, pybool, text};
+use super::{Call, Handled, Out, pybool, text, vmjson};
 use crate::http::body::{Data, flatten_parameters};
-use crate::world::profiles::{is_vm_profile_name, profile_chain};
-use crate::world::{Disk, Nic, Power, Snapshot, Vm, World};
-
-/// kcli's built-in image catalogue names (`kvirt/defaults.py` `IMAGES`):
-/// kcli downloads these when no volume has the name.
-pub const CATALOGUE: &[&str] = &[
-    "almalinux10",
-    "almalinux8",
-    "almalinux9",
-    "arch",
-    "centos10stream",
-    "centos7",
-    "centos8stream",
-    "centos9stream",
-    "cirros",
-    "debian10",
-    "debian11",
-    "debian12",
-    "debian13",
-    "fcos",
-    "fedora39",
-    "fedora40",
-    "fedora41",
-    "fedora42",
-    "fedora43",
-    "fedora44",
-    "fedoralatest",
-    "freebsd122",
-    "freebsd130",
-    "gentoo",
-    "netbsd82",
-    "netbsd92",
-    "openbsd71",
-    "openbsd72",
-    "opensuse155",
-    "opensuse156",
-    "opensuse160",
-    "rhcoslatest",
-    "rhel10",
-    "rhel7",
-    "rhel8",
-    "rhel9",
-    "rockylinux10",
-    "rockylinux8",
-    "rockylinux9",
-    "ubuntu1804",
-    "ubuntu2004",
-    "ubuntu2204",
-    "ubuntu2304",
-    "ubuntu2310",
-    "ubuntu2404",
-    "ubuntu2410",
-    "ubuntu2504",
-    "ubuntu2510",
-    "ubuntu2604",
-];
+use crate::world::build::{Built, as_int};
+use crate::world::{Disk, Nic, Power, Snapshot, Vm};
 
 /// `GET /vms`: `{"vms": [VMLIST...]}` sorted by name.
 pub fn list(c: &mut Call<'_>) -> Handled {
@@ -84,7 +30,7 @@ pub fn list(c: &mut Call<'_>) -> Handled {
         if i > 0 {
             out.push_str(", ");
         }
-        w.write_vm_list_entry(vm, &mut out);
+        vmjson::write_vm_list_entry(w, vm, &mut out);
     }
     out.push_str("]}");
     c.sim.vms_cache = if timeless {
@@ -106,280 +52,8 @@ pub fn info(c: &mut Call<'_>) -> Handled {
     match w.vm(&name) {
         None => Ok(Out::ok(json!({}))),
         Some(vm) if vm.info_fails => Err(Out::exception()),
-        Some(vm) => Ok(Out::ok(Value::Object(w.render_vm(vm, true)))),
+        Some(vm) => Ok(Out::ok(Value::Object(vmjson::render_vm(w, vm, true)))),
     }
-}
-
-/// Parameters of a VM to build, resolved from profile and overrides.
-#[derive(Debug, Clone)]
-pub struct VmSpec {
-    /// VM name.
-    pub name: String,
-    /// Profile name recorded as metadata.
-    pub profile: String,
-    /// Merged settings (profile, then overrides).
-    pub settings: Map<String, Value>,
-}
-
-/// The outcome of [`build_vm`].
-pub enum Built {
-    /// Created; the VM is in the world.
-    Created,
-    /// A kcli failure dict (E1).
-    Failure(String),
-    /// An exception (500 E3).
-    Exception,
-    /// An exception with its traceback line (500 E3).
-    Raise(String),
-    /// A `sys.exit()` (E4).
-    Exit,
-}
-
-fn as_int(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
-        Value::String(s) => s.trim().parse().ok(),
-        Value::Bool(b) => Some(u64::from(*b)),
-        _ => None,
-    }
-}
-
-/// Resolves `profile` the way kcli's `create_vm` does (§6.3). Returns the
-/// profile name to record and its settings, or the E1 reason.
-pub fn resolve_profile(w: &World, profile: &str) -> Result<(String, Map<String, Value>), Built> {
-    if is_vm_profile_name(w, profile) {
-        return Ok((
-            profile.to_owned(),
-            profile_chain(w, profile).unwrap_or_default(),
-        ));
-    }
-    let full: Vec<String> = w
-        .pools
-        .iter()
-        .flat_map(|p| {
-            w.pool_volumes(&p.name)
-                .map(move |v| format!("{}/{}", p.path, v.name))
-        })
-        .collect();
-    let base = profile.rsplit('/').next().unwrap_or(profile);
-    let by_base = base == profile && w.volumes.iter().any(|v| v.name == profile);
-    if by_base || full.iter().any(|f| f == profile) {
-        let mut m = Map::new();
-        m.insert("image".into(), json!(base));
-        return Ok((base.to_owned(), m));
-    }
-    if CATALOGUE.contains(&profile) || profile.starts_with("http") {
-        let mut m = Map::new();
-        m.insert("image".into(), json!(base));
-        return Ok((base.to_owned(), m));
-    }
-    if profile == "kvirt" {
-        return Ok(("kvirt".into(), Map::new()));
-    }
-    Err(Built::Failure(format!("Image {profile} not found")))
-}
-
-/// Builds a VM: kcli's `create_vm` followed by the provider's `create`
-/// (§6.3). `settings` are the merged profile and overrides.
-pub fn build_vm(
-    sim: &mut crate::sim::Sim,
-    now: f64,
-    name: &str,
-    profile_name: &str,
-    settings: &Map<String, Value>,
-    plan: &str,
-) -> Built {
-    let w = &mut sim.world;
-    let image = settings
-        .get("image")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    if let Some(img) = &image {
-        let present = w
-            .volumes
-            .iter()
-            .any(|v| v.name == *img || v.name == img.rsplit('/').next().unwrap_or(img));
-        if !present {
-            if CATALOGUE.contains(&img.as_str()) || img.starts_with("http") {
-                if !sim.options.internet {
-                    return Built::Exit;
-                }
-                let pool = w.default_pool();
-                let base = img.rsplit('/').next().unwrap_or(img).to_owned();
-                w.put_volume(&pool, &base, 10.0);
-            } else {
-                return Built::Failure(format!("Image {img} not found"));
-            }
-        }
-    }
-    if w.vm(name).is_some() {
-        return Built::Failure(format!("VM {name} already exists"));
-    }
-    let pool_name = settings
-        .get("pool")
-        .and_then(Value::as_str)
-        .map_or_else(|| w.default_pool(), str::to_owned);
-    let Some(pool) = w.pool(&pool_name).cloned() else {
-        return Built::Failure(format!("Pool {pool_name} not found"));
-    };
-    let numcpus = match settings.get("numcpus") {
-        None | Some(Value::Null) => 2,
-        Some(v) => match as_int(v) {
-            Some(n) => n,
-            None => return Built::Exception,
-        },
-    };
-    let memory = match settings.get("memory") {
-        None | Some(Value::Null) => 512,
-        Some(v) => match as_int(v) {
-            Some(n) => n,
-            None => return Built::Exception,
-        },
-    };
-    // Networks.
-    let nets = match settings.get("nets") {
-        None | Some(Value::Null) => vec![json!("default")],
-        Some(Value::Array(a)) => a.clone(),
-        Some(Value::String(s)) => s.split(',').map(|x| json!(x)).collect(),
-        Some(_) => return Built::Exception,
-    };
-    let mut nics = Vec::new();
-    for n in &nets {
-        let netname = match n {
-            Value::String(s) => s.clone(),
-            Value::Object(o) => match o.get("name").and_then(Value::as_str) {
-                Some(s) => s.to_owned(),
-                None => return Built::Exception,
-            },
-            _ => return Built::Exception,
-        };
-        let kind = if w.network(&netname).is_some() {
-            "routed"
-        } else if w.host_ifaces.iter().any(|i| i.name == netname && i.bridge) {
-            "bridge"
-        } else {
-            return Built::Failure(format!("Invalid network {netname}"));
-        };
-        let mac = match n.get("mac").and_then(Value::as_str) {
-            Some(m) => m.to_owned(),
-            None => w.new_mac(),
-        };
-        nics.push(Nic {
-            mac,
-            net: netname,
-            kind: kind.into(),
-        });
-    }
-    // Disks.
-    let disk_list = match settings.get("disks") {
-        None | Some(Value::Null) => vec![json!(
-            settings.get("disksize").cloned().unwrap_or(json!(10))
-        )],
-        Some(Value::Array(a)) => a.clone(),
-        Some(Value::String(s)) => s.split(',').map(|x| json!(x)).collect(),
-        Some(_) => return Built::Exception,
-    };
-    let mut disks = Vec::new();
-    let mut sizes = Vec::new();
-    for d in &disk_list {
-        let size = match d {
-            Value::Object(o) => o.get("size").and_then(as_int).unwrap_or(10),
-            other => match as_int(other) {
-                Some(s) => s,
-                None => return Built::Exception,
-            },
-        };
-        sizes.push(size);
-    }
-    for (i, size) in sizes.iter().enumerate() {
-        let file = format!("{name}_{i}.img");
-        disks.push(Disk {
-            size: json!(size),
-            bus: settings
-                .get("diskinterface")
-                .and_then(Value::as_str)
-                .unwrap_or("virtio")
-                .to_owned(),
-            format: "qcow2".into(),
-            path: format!("{}/{file}", pool.path),
-        });
-    }
-    let cloudinit = settings.get("cloudinit").is_none_or(pybool);
-    if image.is_some() && cloudinit {
-        match sim.options.cloudinit_iso {
-            crate::sim::IsoMode::Ok => {}
-            crate::sim::IsoMode::Unsupported => return Built::Exception,
-            crate::sim::IsoMode::MissingTool => return Built::Exit,
-        }
-    }
-    let w = &mut sim.world;
-    // One pass for all disks (a body may list thousands of them).
-    let files: std::collections::HashSet<String> = (0..sizes.len())
-        .map(|i| format!("{name}_{i}.img"))
-        .collect();
-    w.volumes
-        .retain(|v| !(v.pool == pool.name && files.contains(&v.name)));
-    // kvm defines the domain, then creates its volumes one by one; a pool
-    // without room (the test driver counts capacity) raises at that volume and
-    // leaves the domain defined and down.
-    let mut used: f64 = w
-        .pool_volumes(&pool.name)
-        .fold(0.0, |acc, v| acc + v.size_gib);
-    let mut full_at = None;
-    for (i, size) in sizes.iter().enumerate() {
-        let size = *size as f64;
-        if sim.options.pool_capacity && used + size > pool.capacity_gib {
-            full_at = Some(i);
-            break;
-        }
-        used += size;
-        w.volumes.push(crate::world::Volume {
-            pool: pool.name.clone(),
-            name: format!("{name}_{i}.img"),
-            size_gib: size,
-        });
-    }
-    let id = w.new_uuid();
-    let mut vm = Vm::new(name, id);
-    vm.nics = nics;
-    vm.disks = disks;
-    vm.numcpus = numcpus;
-    vm.memory = memory;
-    vm.autostart = settings.get("autostart").is_some_and(pybool);
-    vm.created_at = now;
-    if let Some(img) = &image {
-        vm.meta
-            .insert("image".into(), json!(img.rsplit('/').next().unwrap_or(img)));
-    }
-    vm.meta.insert("plan".into(), json!(plan));
-    vm.meta.insert("profile".into(), json!(profile_name));
-    if let (Some(k), Some(t)) = (settings.get("kube"), settings.get("kubetype")) {
-        vm.meta.insert("kube".into(), k.clone());
-        vm.meta.insert("kubetype".into(), t.clone());
-    }
-    vm.meta.insert(
-        "creationdate".into(),
-        json!(crate::sim::clock::creation_date(now)),
-    );
-    for key in ["owner", "domain", "user"] {
-        if let Some(v) = settings.get(key).filter(|v| !v.is_null()) {
-            vm.meta.insert(key.into(), v.clone());
-        }
-    }
-    let start = settings.get("start").is_none_or(pybool);
-    w.vms.push(vm);
-    if let Some(i) = full_at {
-        return Built::Raise(format!(
-            "libvirt.libvirtError: Not enough free space in pool for volume '{name}_{i}.img'"
-        ));
-    }
-    if start {
-        let idx = w.vms.len() - 1;
-        w.power_on(idx);
-    }
-    Built::Created
 }
 
 /// `POST /vms` (§6.3).
@@ -437,7 +111,7 @@ pub fn create(c: &mut Call<'_>) -> Handled {
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "kvirt".into());
-    let (profile_name, mut settings) = match resolve_profile(&c.sim.world, &profile) {
+    let (profile_name, mut settings) = match c.sim.world.resolve_profile(&profile) {
         Ok(p) => p,
         Err(Built::Failure(r)) => return Ok(Out::failure(r)),
         Err(_) => return Err(Out::exception()),
@@ -450,46 +124,21 @@ pub fn create(c: &mut Call<'_>) -> Handled {
         .and_then(Value::as_str)
         .unwrap_or("kvirt")
         .to_owned();
-    match build_vm(c.sim, c.now, &name, &profile_name, &settings, &plan) {
+    let built = c.sim.world.build_vm(
+        &c.sim.options,
+        c.now,
+        &name,
+        &profile_name,
+        &settings,
+        &plan,
+    );
+    match built {
         Built::Created => Ok(Out::ok(json!({"result": "success", "vm": name}))),
         Built::Failure(r) => Ok(Out::failure(r)),
         Built::Exception => Err(Out::exception()),
         Built::Raise(line) => Err(Out::raise(line)),
         Built::Exit => Err(Out::E4),
     }
-}
-
-/// Deletes a VM and its disks (kvm `delete`): E1 unless found; refuses a VM
-/// with snapshots unless `snapshots` is set.
-pub fn delete_vm(w: &mut World, name: &str, snapshots: bool, keep_disks: bool) -> Out {
-    let Some(idx) = w.vm_index(name) else {
-        return Out::failure(format!("VM {name} not found"));
-    };
-    if !w.vms[idx].snapshots.is_empty() && !snapshots {
-        return Out::failure(format!("VM {name} has snapshots"));
-    }
-    let vm = w.vms.remove(idx);
-    // keep_disks detaches every disk but the first, so they survive (§6.4).
-    let doomed: std::collections::HashSet<&str> = vm
-        .disks
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !keep_disks || *i == 0)
-        .map(|(_, d)| d.path.as_str())
-        .collect();
-    if !doomed.is_empty() {
-        let paths: std::collections::HashMap<&str, &str> = w
-            .pools
-            .iter()
-            .map(|p| (p.name.as_str(), p.path.as_str()))
-            .collect();
-        w.volumes.retain(|v| {
-            paths
-                .get(v.pool.as_str())
-                .is_none_or(|p| !doomed.contains(format!("{p}/{}", v.name).as_str()))
-        });
-    }
-    Out::success()
 }
 
 fn w_pool_path_matches(pools: &[crate::world::Pool], pool: &str, path: &str) -> bool {
@@ -508,7 +157,10 @@ pub fn delete(c: &mut Call<'_>) -> Handled {
     let snapshots = flag(&data, "snapshots")?;
     let keep_disks = flag(&data, "keep_disks")?;
     let name = c.param(0).to_owned();
-    Ok(delete_vm(&mut c.sim.world, &name, snapshots, keep_disks))
+    Ok(match c.sim.world.delete_vm(&name, snapshots, keep_disks) {
+        Ok(()) => Out::success(),
+        Err(reason) => Out::failure(reason),
+    })
 }
 
 /// `UPDATE /vms/<name>` (§6.5): success even for an unknown VM; E5 for a

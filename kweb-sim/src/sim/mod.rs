@@ -13,62 +13,15 @@ pub mod transitions;
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::kweb::vms::{Built, build_vm};
+use crate::world::build::Built;
+use crate::world::host::{HostOptions, IsoMode};
 use crate::world::presets::{self, Options, Preset};
 use crate::world::{ClusterDir, Flavour, Power, World};
 use clock::Clock;
 use faults::{Effects, Faults};
 use transitions::{ClusterJob, Due, Stage, TransitionConfig, TransitionSet};
-
-/// How VM creation treats the cloud-init ISO an image-based VM needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum IsoMode {
-    /// The ISO is built and uploaded: creation succeeds (a working host).
-    #[default]
-    Ok,
-    /// The backend cannot upload volumes (libvirt test driver): 500 E3.
-    Unsupported,
-    /// No `mkisofs`/`genisoimage`/`xorrisofs` on the kweb host: E4.
-    MissingTool,
-}
-
-/// Behaviour switches of the simulated host that are not kweb state.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HostOptions {
-    /// Whether image downloads work (catalogue images, `http` URLs).
-    pub internet: bool,
-    /// Cloud-init ISO handling on `POST /vms`.
-    pub cloudinit_iso: IsoMode,
-    /// Whether `UPDATE` memory changes show in VMINFO (kvm: at next start;
-    /// the test driver never shows them).
-    pub memory_updates_visible: bool,
-    /// Whether `POST /pools` creates the pool directory on this machine.
-    pub create_pool_dirs: bool,
-    /// The server's `PULL_SECRET` file, when set and existing (§8.1).
-    pub pull_secret: Option<String>,
-    /// Whether volume sizes count against pool capacity (the test driver's
-    /// "Not enough free space in pool"). Off by default, like the other
-    /// test-driver limits: thin qcow2 pools on kvm do not fill up this way.
-    #[serde(default)]
-    pub pool_capacity: bool,
-}
-
-impl Default for HostOptions {
-    fn default() -> Self {
-        Self {
-            internet: false,
-            cloudinit_iso: IsoMode::Ok,
-            memory_updates_visible: false,
-            create_pool_dirs: false,
-            pull_secret: None,
-            pool_capacity: false,
-        }
-    }
-}
 
 /// Everything the simulator holds; one per [`crate::Application`], behind a lock.
 #[derive(Debug)]
@@ -414,7 +367,9 @@ impl Sim {
             .to_owned();
         let now = self.world.now;
         self.world.now = at;
-        if let Built::Created = build_vm(self, at, name, "kvirt", &s, &plan)
+        if let Built::Created = self
+            .world
+            .build_vm(&self.options, at, name, "kvirt", &s, &plan)
             && let Some(vm) = self.world.vm_mut(name)
             && !running
         {

@@ -1,7 +1,10 @@
 //! The simulated backend: what libvirt and `~/.kcli` hold for a real kweb.
 //!
+//! - [`build`]: the VM build engine: creating and deleting VMs the way
+//!   kcli does (§6.3, §6.4).
 //! - [`flavour`]: status vocabularies per provider (§7).
-//! - [`vm`]: VM records and their VMLIST/VMINFO/`info` renderings (§6.1).
+//! - [`host`]: the simulated host's behaviour switches (`/_sim/host`).
+//! - [`vm`]: VM records (§6.1); their renderings are `kweb::vmjson`.
 //! - [`presets`]: the `testdriver`, `homelab` and `empty` worlds (§11).
 //! - [`profiles`]: `profiles.yml`, the VM profile defaults and the built-in
 //!   cluster profiles (§6.15).
@@ -9,7 +12,9 @@
 //! Enumeration order (where libvirt uses hash order, §6.2): built-in objects
 //! first, then creation order.
 
+pub mod build;
 pub mod flavour;
+pub mod host;
 pub mod presets;
 pub mod profiles;
 pub mod release;
