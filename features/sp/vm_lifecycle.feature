@@ -155,6 +155,21 @@ Feature: VM lifecycle through the resource protocol
     Then the answer status is 200
     And the resource status is not "DELETED"
 
+  # Serial although the cut names this resource only: the after hook's
+  # backend reset ends the faults of every running scenario.
+  @req-API-018 @req-TMO-002 @must @cap:backend-control @serial
+  Scenario: A delete the backend applied but whose answer was cut stays DELETING, then is gone
+    Given a resource created with spec:
+      """
+      {"service_type": "vm"}
+      """
+    And the backend cuts the connection after applying the delete of the resource
+    When I delete the resource
+    Then the answer status is one of "204, 502, 504"
+    And getting the resource shows "DELETING" or answers 404
+    And within "delete_complete" getting the resource answers 404 "not-found"
+    And within "delete_complete" the backend holds nothing for the resource
+
   @req-API-041 @should @cap:backend-control @serial
   Scenario: Get and list are served from the SP's own state while the backend is down
     Given a resource created with spec:

@@ -409,10 +409,12 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
+    let mut cut_after = false;
     if let Some(rule) = fault {
         match rule.transport {
             Some(Transport::Hang) => return Action::Hang(rule.hang_seconds.unwrap_or(300)),
             Some(Transport::Reset) => return Action::Reset,
+            Some(Transport::CutAfter) => cut_after = true,
             None if rule.response.is_some() => {
                 let now = shared.lock().clock.now();
                 return Action::Respond(fault_response(&stamp_at(now), &rule));
@@ -429,25 +431,29 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
     let debug = guard.debug;
     guard.world.now = now;
     let stamp = stamp_at(now);
-    let out = match resolved {
-        Resolved::NotFound => {
-            return Action::Respond(stamp.error_page(404, &not_found_text(&decoded)));
-        }
-        Resolved::MethodNotAllowed(allow) => {
-            return Action::Respond(stamp.method_not_allowed(&allow));
-        }
+    let resp = match resolved {
+        Resolved::NotFound => stamp.error_page(404, &not_found_text(&decoded)),
+        Resolved::MethodNotAllowed(allow) => stamp.method_not_allowed(&allow),
         Resolved::Handler(handler, params, _) => {
-            let mut call = Call {
-                req,
-                params,
-                sim: &mut guard,
-                now,
+            let out = {
+                let mut call = Call {
+                    req,
+                    params,
+                    sim: &mut guard,
+                    now,
+                };
+                match handler(&mut call) {
+                    Ok(out) | Err(out) => out,
+                }
             };
-            match handler(&mut call) {
-                Ok(out) | Err(out) => out,
-            }
+            drop(guard);
+            render(&stamp, out, debug)
         }
     };
-    drop(guard);
-    Action::Respond(render(&stamp, out, debug))
+    if cut_after {
+        // The request was applied; only the answer is lost.
+        Action::Reset
+    } else {
+        Action::Respond(resp)
+    }
 }

@@ -1,15 +1,20 @@
-//! The requirement catalogue of `dcm-sp-contract.md` (revision 1), as data.
+//! The requirement catalogue of `dcm-sp-contract.md` (revision 2), as data.
 //!
 //! Source: `conformance/contract/requirements.tsv`, one row per requirement
 //! extracted from the contract's tables (id, grade, subject, profile,
-//! summary). The suite grades only `SP` rows; `Ref` rows are checked when
-//! the target is the reference provider; `Suite` rows bind the suite itself.
+//! summary: the first sentence, cut short with `...` when long). The suite
+//! grades only `SP` rows; `Ref` rows are checked when the target is the
+//! reference provider; `Suite` rows bind the suite itself.
+//!
+//! Revision 2 added API-018 (no failure answer while the backend may still
+//! complete a create) and revised the text of ORP-009; the first sentence
+//! of ORP-009, and so its summary, did not change.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// Contract revision the catalogue was taken from.
-pub const CONTRACT_REVISION: &str = "1";
+pub const CONTRACT_REVISION: &str = "2";
 
 const TABLE: &str = include_str!("../../contract/requirements.tsv");
 
@@ -129,7 +134,9 @@ mod tests {
     #[test]
     fn catalogue_matches_appendix_c_counts() {
         let reqs = requirements();
-        assert_eq!(reqs.len(), 200, "Appendix C lists 200 rows");
+        assert_eq!(reqs.len(), 201, "Appendix C lists 201 rows");
+        let must = reqs.values().filter(|r| r.grade == Grade::Must).count();
+        assert_eq!(must, 149 + 12, "Appendix C: 149 MUST and 12 MUST NOT rows");
         let may = reqs.values().filter(|r| r.grade == Grade::May).count();
         assert_eq!(may, 6);
         let ref_must = reqs

@@ -281,6 +281,59 @@ pub fn event(
     Ok(v)
 }
 
+/// How an SP answered a create whose backend call was cut after the backend
+/// applied it (API-018).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CutCreate {
+    /// 201 with a status that is not a failure, or 504 with the record
+    /// kept: the resource must end tracked by the SP.
+    Kept,
+    /// A 4xx or 5xx other than 504 (or a 201 that is already `FAILED`):
+    /// allowed only when nothing is left in the backend. Holds the status.
+    Refused(u16),
+}
+
+/// Classifies the answer to a cut create from its HTTP status and the
+/// `status` member of its body (API-018; no answer at all breaks API-014).
+///
+/// # Errors
+/// No HTTP answer, or a status that is neither a 201/504 nor a 4xx/5xx.
+pub fn cut_create_answer(http: Option<u16>, status: Option<&str>) -> Result<CutCreate, String> {
+    match http {
+        Some(201) if matches!(status, Some("FAILED" | "ERROR")) => Ok(CutCreate::Refused(201)),
+        Some(201 | 504) => Ok(CutCreate::Kept),
+        Some(code @ 400..=599) => Ok(CutCreate::Refused(code)),
+        Some(code) => Err(format!(
+            "API-018: a create the backend applied must be answered 201 or 504, got {code}"
+        )),
+        None => Err("API-014: the cut create got no answer".into()),
+    }
+}
+
+/// A resource read after a delete whose backend call was cut once sent is
+/// `DELETING` or gone (404), never back to its previous status (API-018,
+/// TMO-002).
+///
+/// # Errors
+/// Names the status the resource went back to, or the unexpected answer.
+pub fn deleting_or_gone(ex: &Exchange) -> Result<(), String> {
+    match ex.status {
+        Some(404) => Ok(()),
+        Some(200) => {
+            let body = ex.json()?;
+            match body["status"].as_str() {
+                Some("DELETING") => Ok(()),
+                other => Err(format!(
+                    "API-018/TMO-002: a delete cut after it was sent has an unknown outcome; the resource must stay DELETING, it shows {other:?}"
+                )),
+            }
+        }
+        other => Err(format!(
+            "API-040: GET of the resource answered {other:?}, expected 200 DELETING or 404"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,6 +361,25 @@ mod tests {
         assert!(status_in_vocabulary("ERROR", "vm", Profile::V1alpha1).is_err());
         assert!(status_in_vocabulary("ERROR", "vm", Profile::Legacy).is_ok());
         assert!(status_in_vocabulary("RUNNING", "cluster", Profile::V1alpha1).is_err());
+    }
+
+    #[test]
+    fn api018_cut_create_answers() {
+        // (HTTP status, body status, classification; None: the answer is an error).
+        let rows = [
+            (Some(201), Some("PROVISIONING"), Some(CutCreate::Kept)),
+            (Some(201), Some("PROGRESSING"), Some(CutCreate::Kept)),
+            (Some(504), None, Some(CutCreate::Kept)),
+            (Some(201), Some("FAILED"), Some(CutCreate::Refused(201))),
+            (Some(502), None, Some(CutCreate::Refused(502))),
+            (Some(422), None, Some(CutCreate::Refused(422))),
+            (Some(200), Some("RUNNING"), None),
+            (None, None, None),
+        ];
+        for (http, status, want) in rows {
+            let got = cut_create_answer(http, status).ok();
+            assert_eq!(got, want, "{http:?} {status:?}");
+        }
     }
 
     #[test]

@@ -200,6 +200,22 @@ impl EmbeddedSp {
         Ok(())
     }
 
+    /// Removes every fault added under a key that starts with `prefix`.
+    async fn remove_faults_under(&self, prefix: &str) -> anyhow::Result<()> {
+        let scoped: Vec<String> = self
+            .faults
+            .lock()
+            .await
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect();
+        for key in scoped {
+            self.remove_fault(&key).await?;
+        }
+        Ok(())
+    }
+
     async fn remove_fault(&self, key: &str) -> anyhow::Result<()> {
         if let Some(id) = self.faults.lock().await.remove(key) {
             self.sim("DELETE", &format!("faults/{id}"), json!({}))
@@ -321,17 +337,7 @@ impl SpUnderTest for EmbeddedSp {
                     self.add_fault(&format!("hang-delete:{id}"), rule).await
                 }
                 BackendAction::Release => {
-                    let scoped: Vec<String> = self
-                        .faults
-                        .lock()
-                        .await
-                        .keys()
-                        .filter(|k| k.starts_with("hang-delete:"))
-                        .cloned()
-                        .collect();
-                    for key in scoped {
-                        self.remove_fault(&key).await?;
-                    }
+                    self.remove_faults_under("hang-delete:").await?;
                     self.sim("POST", "effects", json!({"latency_ms": 0}))
                         .await
                         .map(drop)
@@ -340,12 +346,32 @@ impl SpUnderTest for EmbeddedSp {
                     let rule = json!({"method": "POST", "path": "/vms*", "response": {"shape": "E1", "reason": "Image cst-missing not found"}});
                     self.add_fault("reject-creates", rule).await
                 }
-                BackendAction::AcceptCreates => self.remove_fault("reject-creates").await,
+                BackendAction::AcceptCreates => {
+                    self.remove_fault("reject-creates").await?;
+                    self.remove_fault("cut-create").await
+                }
+                // kweb-sim's `cut_after` runs the create, then resets the
+                // connection. POST carries no name in its path, so the rule
+                // applies to the next create of any scenario (`@serial`).
+                BackendAction::CutNextCreate { service_type } => {
+                    let path = format!("/{}", Self::kweb_collection(&service_type));
+                    let rule = json!({"method": "POST", "path": path, "transport": "cut_after", "max_count": 1});
+                    self.add_fault("cut-create", rule).await
+                }
                 BackendAction::FailDeletes => {
                     let rule = json!({"method": "DELETE", "path": "/vms/*", "response": {"shape": "E3", "status": 500}});
                     self.add_fault("fail-deletes", rule).await
                 }
-                BackendAction::AcceptDeletes => self.remove_fault("fail-deletes").await,
+                BackendAction::AcceptDeletes => {
+                    self.remove_fault("fail-deletes").await?;
+                    self.remove_faults_under("cut-delete:").await
+                }
+                BackendAction::CutDelete { service_type, id } => {
+                    let name = Self::name_of(&id)?;
+                    let path = format!("/{}/{name}", Self::kweb_collection(&service_type));
+                    let rule = json!({"method": "DELETE", "path": path, "transport": "cut_after", "max_count": 1});
+                    self.add_fault(&format!("cut-delete:{id}"), rule).await
+                }
                 BackendAction::Remove { service_type, id } => {
                     let name = Self::name_of(&id)?;
                     let url = format!(

@@ -105,12 +105,29 @@ pub enum BackendAction {
     Release,
     /// Creates are refused by the backend (synchronously, API-015).
     RejectCreates,
-    /// Creates work again.
+    /// Creates work again (and a pending [`BackendAction::CutNextCreate`] ends).
     AcceptCreates,
+    /// The backend applies the SP's next create of this service type (the
+    /// resource comes into being), then cuts the connection without
+    /// answering: the SP cannot know the outcome (API-018). Ended by
+    /// [`BackendAction::AcceptCreates`] if it has not fired.
+    CutNextCreate {
+        /// Service type.
+        service_type: String,
+    },
     /// Deletes fail in the backend (API-065).
     FailDeletes,
-    /// Deletes work again.
+    /// Deletes work again (and a pending [`BackendAction::CutDelete`] ends).
     AcceptDeletes,
+    /// The backend applies the next delete of this resource's object, then
+    /// cuts the connection without answering (API-018, TMO-002). Ended by
+    /// [`BackendAction::AcceptDeletes`] if it has not fired.
+    CutDelete {
+        /// Service type.
+        service_type: String,
+        /// DCM id.
+        id: String,
+    },
     /// The resource disappears out of band (ORP-007, API-063).
     Remove {
         /// Service type.

@@ -1,7 +1,7 @@
 //! The fixture SP's backend: an in-memory stand-in the suite drives through
 //! `BackendAction`s. It outlives SP restarts, like a real backend.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -23,6 +23,10 @@ struct Inner {
     up: bool,
     reject_creates: bool,
     fail_deletes: bool,
+    /// The next create is applied, then its call is cut (API-018).
+    cut_next_create: bool,
+    /// Objects whose next delete is applied, then its call is cut.
+    cut_deletes: BTreeSet<String>,
     objects: BTreeMap<String, Object>,
     creates: u32,
     /// Objects whose delete takes until the given instant.
@@ -45,6 +49,9 @@ pub(crate) enum BackendError {
     Refused(String),
     /// The call did not finish in time.
     Timeout,
+    /// The backend applied the request, then the connection was cut
+    /// before the answer (API-018: the caller cannot know the outcome).
+    Cut,
 }
 
 impl Default for Backend {
@@ -115,6 +122,21 @@ impl Backend {
         self.lock().fail_deletes = v;
     }
 
+    /// The next create is applied and then cut (`true`), or no longer (`false`).
+    pub(crate) fn set_cut_next_create(&self, v: bool) {
+        self.lock().cut_next_create = v;
+    }
+
+    /// The next delete of `name` is applied and then cut.
+    pub(crate) fn cut_delete(&self, name: &str) {
+        self.lock().cut_deletes.insert(name.to_owned());
+    }
+
+    /// No delete is cut any more.
+    pub(crate) fn release_cut_deletes(&self) {
+        self.lock().cut_deletes.clear();
+    }
+
     /// Health probe: `Ok` when reachable and not hung.
     pub(crate) async fn probe(&self) -> Result<(), BackendError> {
         if self.hang_tx.borrow().is_some() {
@@ -154,6 +176,9 @@ impl Backend {
             },
         );
         b.creates += 1;
+        if std::mem::take(&mut b.cut_next_create) {
+            return Err(BackendError::Cut);
+        }
         Ok(())
     }
 
@@ -171,7 +196,11 @@ impl Backend {
         if b.fail_deletes {
             return Err(BackendError::Refused("backend failed the delete".into()));
         }
-        Ok(b.objects.remove(name).is_some())
+        let existed = b.objects.remove(name).is_some();
+        if b.cut_deletes.remove(name) {
+            return Err(BackendError::Cut);
+        }
+        Ok(existed)
     }
 
     /// Lists every object, advancing the built-in progressions by one poll.

@@ -70,6 +70,10 @@ pub(crate) enum Defect {
     /// A schema-valid `vcpu.count` above 64 crashes the create with a 500
     /// (ERR-009/ERR-010: no spec may cause a 5xx).
     Internal500OnManyCpus,
+    /// A create whose backend call was cut after it was sent is read as a
+    /// failure: answered 502 and its record dropped, although the backend
+    /// created the VM (API-018).
+    CutCreateFails,
 }
 
 const POLL: Duration = Duration::from_millis(100);
@@ -768,7 +772,7 @@ async fn create(
                     "unprocessable-entity",
                     "the backend refused the create",
                 ),
-                BackendError::Down => (
+                BackendError::Down | BackendError::Cut => (
                     StatusCode::BAD_GATEWAY,
                     "backend-unavailable",
                     "the backend is unreachable",
@@ -814,6 +818,12 @@ async fn finish_create(
     id: &str,
     result: Result<(), BackendError>,
 ) -> Result<(), BackendError> {
+    // API-018: a cut call has an unknown outcome; the record stays and the
+    // monitor finds the object (or its absence).
+    let result = match result {
+        Err(BackendError::Cut) if !shared.has(Defect::CutCreateFails) => Ok(()),
+        other => other,
+    };
     let (deleting, created, name) = {
         let store = shared.lock();
         let Some(r) = store.records.get(id) else {
@@ -920,6 +930,11 @@ async fn delete(shared: &Shared, service_type: &str, id: &str, path: &str) -> Re
                 if shared2.has(Defect::KeepsDeletedRecords) {
                     store.records.insert(id2.clone(), r);
                 }
+            }
+            // TMO-002: a cut delete stays DELETING; the monitor finds the
+            // object gone.
+            Err(BackendError::Cut) => {
+                store.records.insert(id2.clone(), r);
             }
             Err(_) => {
                 let prev = r.previous.take().unwrap_or_else(|| "RUNNING".into());
@@ -1335,9 +1350,19 @@ impl SpUnderTest for FixtureSp {
                     b.release_deletes();
                 }
                 BackendAction::RejectCreates => b.set_reject_creates(true),
-                BackendAction::AcceptCreates => b.set_reject_creates(false),
+                BackendAction::AcceptCreates => {
+                    b.set_reject_creates(false);
+                    b.set_cut_next_create(false);
+                }
+                BackendAction::CutNextCreate { .. } => b.set_cut_next_create(true),
                 BackendAction::FailDeletes => b.set_fail_deletes(true),
-                BackendAction::AcceptDeletes => b.set_fail_deletes(false),
+                BackendAction::AcceptDeletes => {
+                    b.set_fail_deletes(false);
+                    b.release_cut_deletes();
+                }
+                BackendAction::CutDelete { id, .. } => {
+                    b.cut_delete(&name_of(&id).ok_or_else(|| anyhow::anyhow!("unknown id {id}"))?)
+                }
                 BackendAction::Remove { id, .. } => {
                     b.remove(&name_of(&id).ok_or_else(|| anyhow::anyhow!("unknown id {id}"))?)
                 }

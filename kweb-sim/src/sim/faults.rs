@@ -37,8 +37,15 @@ pub enum Transport {
     /// Read the request, never answer (the connection stays open until the
     /// client gives up, at most `hang_seconds`).
     Hang,
-    /// Read the request, then reset the connection (RST, no response).
+    /// Read the request, then reset the connection (RST, no response); the
+    /// request is not applied.
     Reset,
+    /// `cut_after`: apply the request as kweb would (a `POST /vms` creates
+    /// the VM), then reset the connection without answering. Models kweb
+    /// going on with a create after the client's connection was cut, the
+    /// unknown outcome of contract API-018 and TMO-002.
+    #[serde(rename = "cut_after")]
+    CutAfter,
 }
 
 /// One fault rule.

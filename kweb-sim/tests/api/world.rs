@@ -400,19 +400,10 @@ async fn transport_faults_reset_and_hang() {
         Some(r#"{"path":"/pools","transport":"reset"}"#),
     )
     .await;
-    let bytes = {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut s = tokio::net::TcpStream::connect(app.addr)
-            .await
-            .expect("connect");
-        s.write_all(b"GET /pools HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .expect("write");
-        let mut out = Vec::new();
-        let r = s.read_to_end(&mut out).await;
-        (r.is_err(), out.len())
-    };
-    assert!(bytes.0 || bytes.1 == 0, "reset without a response");
+    assert!(
+        unanswered(app.addr, b"GET /pools HTTP/1.1\r\nHost: x\r\n\r\n").await,
+        "reset without a response"
+    );
     call(
         app.addr,
         "POST",
@@ -424,6 +415,55 @@ async fn transport_faults_reset_and_hang() {
     let out = raw_bytes(app.addr, b"GET /host HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert!(out.is_empty());
     assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+/// Sends `request` on a fresh connection; true when the server closed or
+/// reset it without sending a byte.
+async fn unanswered(addr: std::net::SocketAddr, request: &[u8]) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(request).await.expect("write");
+    let mut out = Vec::new();
+    let r = s.read_to_end(&mut out).await;
+    r.is_err() || out.is_empty()
+}
+
+#[tokio::test]
+async fn cut_after_applies_the_create_then_resets() {
+    let app = spawn_app().await;
+    call(
+        app.addr,
+        "POST",
+        "/_sim/faults",
+        Some(r#"{"method":"POST","path":"/vms","transport":"cut_after","max_count":1}"#),
+    )
+    .await;
+    let body = r#"{"name":"cut1","profile":"kvirt"}"#;
+    let request = format!(
+        "POST /vms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    assert!(
+        unanswered(app.addr, request.as_bytes()).await,
+        "the client gets no answer"
+    );
+    let vm = call(app.addr, "GET", "/vms/cut1", None).await;
+    assert_eq!(vm.status(), 200);
+    assert_eq!(vm.json()["name"], "cut1", "the VM was created anyway");
+    let rules = call(app.addr, "GET", "/_sim/faults", None).await.json();
+    assert_eq!(rules["faults"][0]["fired"], 1, "{rules}");
+    let next = call(
+        app.addr,
+        "POST",
+        "/vms",
+        Some(r#"{"name":"cut2","profile":"kvirt"}"#),
+    )
+    .await;
+    assert_eq!(
+        next.text(),
+        r#"{"result": "success", "vm": "cut2"}"#,
+        "max_count ends the cut"
+    );
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use cucumber::{given, then, when};
 
+use crate::sp::checks::{self, CutCreate};
 use crate::sp::target::BackendAction;
 use crate::sp::world::{SpWorld, StepResult};
 
@@ -170,22 +171,70 @@ async fn orphan(w: &mut SpWorld, name: String) -> StepResult {
 
 #[then(regex = r#"^within "([a-z_]+)" the backend holds nothing for the resource$"#)]
 async fn backend_empty(w: &mut SpWorld, key: String) -> StepResult {
+    holds_nothing(w, &key, "API-017/API-064").await
+}
+
+/// Waits up to the `key` timeout until the backend holds nothing for the
+/// current resource; `rule` names the broken requirement otherwise.
+async fn holds_nothing(w: &SpWorld, key: &str, rule: &str) -> StepResult {
     let (service_type, id) = current_target(w)?;
     let ctx = w.ctx.clone();
-    ctx.eventually(&key, || {
+    ctx.eventually(key, || {
         let ctx = ctx.clone();
         let (service_type, id) = (service_type.clone(), id.clone());
         async move {
             match ctx.sp.backend_holds(&service_type, &id).await {
                 Ok(false) => Ok(()),
                 Ok(true) => Err(format!(
-                    "API-017/API-064: the backend still holds {service_type} {id}"
+                    "{rule}: the backend still holds {service_type} {id}"
                 )),
                 Err(e) => Err(format!("backend inspection failed: {e:#}")),
             }
         }
     })
     .await
+}
+
+#[given(regex = r"^the backend cuts the connection after applying the next create$")]
+async fn cut_create(w: &mut SpWorld) -> StepResult {
+    let service_type = w.service.clone();
+    act(w, BackendAction::CutNextCreate { service_type }).await
+}
+
+#[given(regex = r"^the backend cuts the connection after applying the delete of the resource$")]
+async fn cut_delete(w: &mut SpWorld) -> StepResult {
+    let (service_type, id) = current_target(w)?;
+    act(w, BackendAction::CutDelete { service_type, id }).await
+}
+
+#[then(
+    regex = r#"^within "([a-z_]+)" the cut create ends "([A-Z_]+)", or if refused leaves nothing in the backend within "([a-z_]+)"$"#
+)]
+async fn cut_create_outcome(
+    w: &mut SpWorld,
+    key: String,
+    status: String,
+    refused_key: String,
+) -> StepResult {
+    let ex = w.last()?.clone();
+    let body_status = ex
+        .json()
+        .ok()
+        .and_then(|b| b["status"].as_str().map(str::to_owned));
+    match checks::cut_create_answer(ex.status, body_status.as_deref())? {
+        CutCreate::Kept => super::resources::shows_status(w, &key, &status).await,
+        CutCreate::Refused(code) => {
+            let rule =
+                format!("API-018: the create was answered {code} although the backend applied it");
+            holds_nothing(w, &refused_key, &rule).await
+        }
+    }
+}
+
+#[then(regex = r#"^getting the resource shows "DELETING" or answers 404$"#)]
+async fn deleting_or_gone(w: &mut SpWorld) -> StepResult {
+    let ex = w.get_current().await?;
+    checks::deleting_or_gone(&ex)
 }
 
 async fn restart(w: &mut SpWorld) -> StepResult {

@@ -1035,7 +1035,7 @@ async fn given_eventually_status(w: &mut SpWorld, key: String, status: String) -
     shows_status(w, &key, &status).await
 }
 
-async fn shows_status(w: &mut SpWorld, key: &str, status: &str) -> StepResult {
+pub(super) async fn shows_status(w: &mut SpWorld, key: &str, status: &str) -> StepResult {
     let cur = w.current()?.clone();
     let url = format!(
         "{}/{}",
