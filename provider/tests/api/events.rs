@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{Events, NatsServer, Options, spawn_with, vm_spec};
+use crate::helpers::{Events, Options, spawn_with, vm_spec};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -35,20 +35,14 @@ async fn evt001_to_evt007_envelope_on_core_nats() {
 #[tokio::test]
 async fn evt041_jetstream_stream_gets_acked_publishes() {
     let app = spawn_with(Options {
-        jetstream: true,
+        nats: true,
         ..Options::default()
     })
     .await;
     let nats = app.nats.as_ref().expect("nats");
+    testkit::create_stream(nats.url()).await;
     let client = async_nats::connect(nats.url()).await.expect("connect");
     let js = async_nats::jetstream::new(client);
-    js.create_stream(async_nats::jetstream::stream::Config {
-        name: "dcm-status".into(),
-        subjects: vec!["dcm.*".into()],
-        ..Default::default()
-    })
-    .await
-    .expect("stream");
     assert_eq!(app.create("vms", "j1", vm_spec("j1")).await.status(), 201);
     app.events().wait_for("j1", "RUNNING", WAIT).await;
     let mut stream = js.get_stream("dcm-status").await.expect("stream");
@@ -82,12 +76,12 @@ async fn evt042_nats_outage_loses_no_event() {
     // the outage plus one WAIT per check (async-nats retries every ≤ 4 s).
     let outage = outage_duration();
     let mut app = spawn_with(Options {
-        jetstream: true,
+        nats: true,
         ..Options::default()
     })
     .await;
-    let url = app.nats.as_ref().expect("nats").url();
-    crate::helpers::create_stream(&url).await;
+    let url = app.nats.as_ref().expect("nats").url().to_owned();
+    testkit::create_stream(&url).await;
     assert_eq!(app.create("vms", "o0", vm_spec("o0")).await.status(), 201);
     crate::helpers::wait_stream(&url, "o0", "RUNNING", WAIT).await;
     app.nats.as_mut().expect("nats").stop();
@@ -106,7 +100,12 @@ async fn evt042_nats_outage_loses_no_event() {
             .await;
     }
     tokio::time::sleep_until(down_since + outage).await;
-    app.nats.as_mut().expect("nats").restart().await;
+    app.nats
+        .as_mut()
+        .expect("nats")
+        .restart()
+        .await
+        .expect("nats-server restarts");
     for i in 1..=5 {
         let events = crate::helpers::wait_stream(&url, &format!("o{i}"), "RUNNING", WAIT).await;
         let statuses: Vec<&str> = events
@@ -136,14 +135,14 @@ async fn evt042_nats_outage_loses_no_event() {
 
 #[tokio::test]
 async fn evt023_restart_republishes_and_keeps_state() {
-    let nats = NatsServer::start(None).await;
-    let events = Events::subscribe(&nats.url()).await;
+    let nats = testkit::nats().await;
+    let events = Events::subscribe(nats.url()).await;
     let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
-    let sim = crate::helpers::start_sim().await;
-    let registry = crate::helpers::Registry::start().await;
+    let sim = testkit::kweb_sim().await.url;
+    let dcm = testkit::dcm().await;
     let start = || async {
         let args =
-            crate::helpers::provider_args(&sim, &registry.base, dir.path(), Some(&nats.url()), &[]);
+            crate::helpers::provider_args(&sim, &dcm.base_url(), dir.path(), Some(nats.url()), &[]);
         let config = <kcli_provider::Config as clap::Parser>::try_parse_from(&args).expect("args");
         kcli_provider::Application::build(config)
             .await
@@ -197,15 +196,13 @@ async fn evt023_restart_republishes_and_keeps_state() {
 
 #[tokio::test]
 async fn evt042_nats_down_at_startup_delivers_once_it_comes_up() {
-    let store = tempfile::tempdir().expect("tempdir");
-    let mut nats = NatsServer::unstarted(store.path());
-    nats.restart().await;
-    crate::helpers::create_stream(&nats.url()).await;
+    let mut nats = testkit::nats().await;
+    testkit::create_stream(nats.url()).await;
     nats.stop();
     let app = spawn_with(Options {
         args: vec![
             "--nats-url".into(),
-            nats.url(),
+            nats.url().to_owned(),
             "--provider-name-vm".into(),
             "my-vms".into(),
         ],
@@ -218,8 +215,8 @@ async fn evt042_nats_down_at_startup_delivers_once_it_comes_up() {
     );
     app.wait_status("/api/v1alpha1/vms/late", "RUNNING", WAIT)
         .await;
-    nats.restart().await;
-    let events = crate::helpers::wait_stream(&nats.url(), "late", "RUNNING", WAIT).await;
+    nats.restart().await.expect("nats-server restarts");
+    let events = crate::helpers::wait_stream(nats.url(), "late", "RUNNING", WAIT).await;
     let running = events
         .iter()
         .find(|e| e["data"]["status"] == "RUNNING")

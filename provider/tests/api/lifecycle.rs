@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, sim_control, spawn_app, spawn_with, start_sim_task, vm_spec};
+use crate::helpers::{Options, sim_control, spawn_app, spawn_with, vm_spec};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -603,11 +603,15 @@ async fn reg023_starts_serves_and_registers_with_kweb_down() {
         .expect("json");
     assert_eq!(health["status"], "unhealthy");
     assert_eq!(app.get("/api/v1alpha1/vms").await.status(), 200);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while app.registry.calls().len() < 2 {
-        assert!(tokio::time::Instant::now() < deadline, "did not register");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    testkit::eventually(WAIT, || async {
+        let posts = app.dcm.registry.posts().len();
+        if posts >= 2 {
+            Ok(())
+        } else {
+            Err(format!("did not register: {posts} registrations"))
+        }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -672,7 +676,10 @@ async fn hlt007_health_answers_within_1s_while_kweb_hangs() {
 
 #[tokio::test]
 async fn hlt011_kweb_going_away_is_unhealthy_within_2s_with_default_probe_settings() {
-    let (sim, sim_task) = start_sim_task().await;
+    let testkit::Sim {
+        url: sim,
+        task: sim_task,
+    } = testkit::kweb_sim().await;
     let app = spawn_with(Options {
         kweb_url: Some(sim),
         // The defaults (the harness shortens them): GET /host every 5 s.

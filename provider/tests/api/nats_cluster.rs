@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{NatsCluster, Options, spawn_with, vm_spec};
+use crate::helpers::{Options, spawn_with, vm_spec};
 
 const VMS: usize = 20;
 
@@ -68,7 +68,7 @@ async fn stored(urls: Vec<String>) -> Vec<(String, Value)> {
 
 #[tokio::test]
 async fn evt042_nats_cluster_failover_loses_and_duplicates_no_event() {
-    let mut cluster = NatsCluster::start(3).await;
+    let mut cluster = testkit::cluster::Cluster::start(3).await;
     create_r3_stream(&cluster.urls()).await;
     let app = spawn_with(Options {
         args: vec!["--nats-url".into(), cluster.urls()],

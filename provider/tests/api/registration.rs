@@ -1,25 +1,36 @@
 //! Registration with the fake DCM registry (contract §4, KCLI-001, KCLI-002).
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::helpers::{Options, spawn_with};
 
+/// The registrations so far as (`?id=`, body).
+fn calls(app: &crate::helpers::TestApp) -> Vec<(String, Value)> {
+    app.dcm
+        .registry
+        .posts()
+        .iter()
+        .map(|a| {
+            (
+                a.id_query.clone().unwrap_or_default(),
+                a.json().unwrap_or(Value::Null),
+            )
+        })
+        .collect()
+}
+
 async fn wait_calls(app: &crate::helpers::TestApp, n: usize) -> Vec<(String, Value)> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let calls = app.registry.calls();
+    testkit::eventually(Duration::from_secs(10), || async {
+        let calls = calls(app);
         if calls.len() >= n {
-            return calls;
+            Ok(calls)
+        } else {
+            Err(calls)
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "registrations: {calls:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]
@@ -96,14 +107,10 @@ async fn reg024_a_4xx_stops_retries_and_is_surfaced() {
         assert!(tokio::time::Instant::now() < deadline, "{metrics}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let attempts = app.registry.calls().len();
+    let attempts = calls(&app).len();
     assert_eq!(attempts, 2, "one attempt per provider");
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(
-        app.registry.calls().len(),
-        attempts,
-        "no retries after a 4xx"
-    );
+    assert_eq!(calls(&app).len(), attempts, "no retries after a 4xx");
 }
 
 #[tokio::test]
@@ -114,7 +121,7 @@ async fn reg021_5xx_is_retried_until_success() {
     })
     .await;
     let _ = wait_calls(&app, 2).await;
-    app.registry.answer.store(201, Ordering::SeqCst);
+    app.dcm.registry.clear_script();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let metrics = app.get("/metrics").await.text().await.expect("metrics");
@@ -135,10 +142,10 @@ async fn reg027_deregistration_on_graceful_shutdown() {
     })
     .await;
     let _ = wait_calls(&app, 2).await;
-    let registry = app.registry.clone();
+    let registry = app.dcm.registry.clone();
     let health_url = app.url("/health");
     let _dir = app.stop().await;
-    let mut deleted = registry.deletes.lock().expect("lock").clone();
+    let mut deleted = registry.deregistrations();
     deleted.sort();
     let mut expected = vec![
         kcli_provider::config::derived_provider_id("kcli-vm"),
