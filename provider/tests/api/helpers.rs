@@ -287,6 +287,17 @@ impl TestApp {
         .await
     }
 
+    /// Waits until GET of `path` answers 404.
+    pub(crate) async fn wait_gone(&self, path: &str, within: Duration) {
+        testkit::eventually(within, || async {
+            match self.get(path).await.status().as_u16() {
+                404 => Ok(()),
+                status => Err(format!("{path} still answers {status}")),
+            }
+        })
+        .await;
+    }
+
     /// Starts graceful shutdown without waiting for it to end.
     pub(crate) fn begin_shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {
