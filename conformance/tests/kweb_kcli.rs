@@ -3,8 +3,9 @@
 //! kweb-sim (or at `KWEB_URL`, to confirm the expectations on a real kweb).
 //!
 //! Needs the CLI binary in `KCLI_BIN` (e.g. `/srv/kweb/venv/bin/kcli`, or the
-//! venv made by `scripts/kweb-live/install`); without it every test prints
-//! why it is skipped and passes. kcli parses every kweb reply as JSON, so an
+//! venv made by `scripts/kweb-live/install`), so every test is ignored in a
+//! plain `cargo test`; `scripts/test-all` sets `KCLI_BIN` and runs them with
+//! `-- --ignored` (a run without it fails, naming the variable). kcli parses every kweb reply as JSON, so an
 //! HTML or empty reply where JSON belongs makes it crash: exit codes and
 //! output therefore check the simulator's answers end to end.
 
@@ -34,14 +35,16 @@ struct Client {
 }
 
 impl Client {
-    /// `None` (after printing why) when `KCLI_BIN` is not set.
-    async fn new(test: &str) -> Option<(Self, Target)> {
-        let Some(bin) = std::env::var("KCLI_BIN").ok().filter(|b| !b.is_empty()) else {
-            println!(
-                "kweb_kcli::{test}: skipped: set KCLI_BIN to kcli's CLI (e.g. /srv/kweb/venv/bin/kcli)"
-            );
-            return None;
-        };
+    /// A client home and its kweb.
+    ///
+    /// # Panics
+    /// When `KCLI_BIN` is not set (the test was run with `--ignored` outside
+    /// `scripts/test-all`).
+    async fn new() -> (Self, Target) {
+        let bin = std::env::var("KCLI_BIN")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .expect("set KCLI_BIN to kcli's CLI (e.g. /srv/kweb/venv/bin/kcli)");
         let target = match std::env::var("KWEB_URL").ok().filter(|u| !u.is_empty()) {
             Some(url) => Target::parse(&url).expect("KWEB_URL is a kweb URL"),
             None => spawn_parity_simulator()
@@ -58,7 +61,7 @@ impl Client {
             target.addr.port()
         );
         std::fs::write(kcli.join("config.yml"), config).expect("write config.yml");
-        Some((Self { bin, home }, target))
+        (Self { bin, home }, target)
     }
 
     async fn run(&self, args: &[&str]) -> Run {
@@ -110,10 +113,9 @@ fn home_path(client: &Client) -> &Path {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs kcli (KCLI_BIN): scripts/test-all sets it"]
 async fn lists_show_the_test_driver_world() {
-    let Some((kcli, _target)) = Client::new("lists_show_the_test_driver_world").await else {
-        return;
-    };
+    let (kcli, _target) = Client::new().await;
     kcli.expect(
         &["list", "vm"],
         0,
@@ -146,12 +148,9 @@ async fn lists_show_the_test_driver_world() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs kcli (KCLI_BIN): scripts/test-all sets it"]
 async fn a_vm_lives_through_create_stop_start_snapshot_delete() {
-    let Some((kcli, target)) =
-        Client::new("a_vm_lives_through_create_stop_start_snapshot_delete").await
-    else {
-        return;
-    };
+    let (kcli, target) = Client::new().await;
     let vm = "kc-life";
     preclean(&target, vm).await;
     kcli.expect(
@@ -214,11 +213,9 @@ async fn a_vm_lives_through_create_stop_start_snapshot_delete() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs kcli (KCLI_BIN): scripts/test-all sets it"]
 async fn an_image_vm_gets_its_user_and_a_fake_lease() {
-    let Some((kcli, target)) = Client::new("an_image_vm_gets_its_user_and_a_fake_lease").await
-    else {
-        return;
-    };
+    let (kcli, target) = Client::new().await;
     let vm = "kc-image";
     preclean(&target, vm).await;
     kcli.expect(
@@ -258,10 +255,9 @@ async fn an_image_vm_gets_its_user_and_a_fake_lease() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs kcli (KCLI_BIN): scripts/test-all sets it"]
 async fn failures_print_kwebs_reason_and_exit_1() {
-    let Some((kcli, _target)) = Client::new("failures_print_kwebs_reason_and_exit_1").await else {
-        return;
-    };
+    let (kcli, _target) = Client::new().await;
     kcli.expect(&["info", "vm", "kc-nosuch"], 1, &["VM kc-nosuch not found"])
         .await;
     kcli.expect(
@@ -273,11 +269,9 @@ async fn failures_print_kwebs_reason_and_exit_1() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs kcli (KCLI_BIN): scripts/test-all sets it"]
 async fn a_k3s_cluster_is_created_listed_and_deleted() {
-    let Some((kcli, target)) = Client::new("a_k3s_cluster_is_created_listed_and_deleted").await
-    else {
-        return;
-    };
+    let (kcli, target) = Client::new().await;
     let cluster = "kc-k3";
     target
         .send(&Request::json("DELETE", "/kubes/kc-k3", "{}"))

@@ -2,28 +2,10 @@
 //! `scripts/provider-live-kweb` starts kweb and runs it with `--ignored`
 //! and `KWEB_LIVE_URL`.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use clap::Parser as _;
-use futures_util::StreamExt as _;
 use serde_json::{Value, json};
-
-struct Nats(Child, u16);
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
 
 async fn start_provider(
     kweb: &str,
@@ -76,8 +58,7 @@ async fn start_provider(
 }
 
 async fn wait_status(http: &reqwest::Client, url: &str, status: &str, within: Duration) -> Value {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
+    testkit::eventually(within, || async {
         let body: Value = http
             .get(url)
             .send()
@@ -87,52 +68,39 @@ async fn wait_status(http: &reqwest::Client, url: &str, status: &str, within: Du
             .await
             .unwrap_or(Value::Null);
         if body["status"] == status {
-            return body;
+            Ok(body)
+        } else {
+            Err(format!("{url} never {status}: {body}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{url} never {status}: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await
+}
+
+/// Waits until `events` holds a `status` event for `id`.
+async fn wait_event(events: &testkit::dcm_sim::EventLog, id: &str, status: &str) {
+    testkit::eventually(Duration::from_secs(15), || async {
+        let statuses: Vec<Option<String>> = events.for_id(id).iter().map(|e| e.status()).collect();
+        if statuses.iter().any(|s| s.as_deref() == Some(status)) {
+            Ok(())
+        } else {
+            Err(format!("no {status} event for {id}: {statuses:?}"))
+        }
+    })
+    .await;
 }
 
 #[tokio::test]
 #[ignore = "needs a real kweb: run scripts/provider-live-kweb"]
 async fn live_vm_and_k3s_cluster_on_real_kweb() {
     let kweb = std::env::var("KWEB_LIVE_URL").expect("KWEB_LIVE_URL");
-    let port = free_port();
-    let child = Command::new("nats-server")
-        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nats-server");
-    let nats = Nats(child, port);
-    let nats_url = format!("nats://127.0.0.1:{}", nats.1);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let client = async_nats::connect(&nats_url).await.expect("nats");
-    let mut sub = client.subscribe("dcm.*").await.expect("sub");
-    client.flush().await.expect("flush");
-    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
-    let sink = std::sync::Arc::clone(&events);
-    tokio::spawn(async move {
-        while let Some(m) = sub.next().await {
-            if let Ok(v) = serde_json::from_slice::<Value>(&m.payload) {
-                println!(
-                    "event: {} {} {}",
-                    v["data"]["id"], v["data"]["status"], v["data"]["message"]
-                );
-                sink.lock().expect("lock").push(v);
-            }
-        }
-    });
+    let nats = testkit::nats().await;
+    let nats_url = nats.url().to_owned();
+    let events = testkit::event_log(&nats_url).await;
     let seen = |id: &str, status: &str| {
         events
-            .lock()
-            .expect("lock")
+            .for_id(id)
             .iter()
-            .any(|e| e["data"]["id"] == id && e["data"]["status"] == status)
+            .any(|e| e.status().as_deref() == Some(status))
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let http = reqwest::Client::new();
@@ -187,11 +155,7 @@ async fn live_vm_and_k3s_cluster_on_real_kweb() {
         kweb_vm["owner"], "dcm:live-vm-1",
         "the DCM id is readable back from real kweb (ORP-005)"
     );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !seen("live-vm-1", "RUNNING") {
-        assert!(tokio::time::Instant::now() < deadline, "no RUNNING event");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_event(&events, "live-vm-1", "RUNNING").await;
 
     // Adoption round trip: a provider with an empty store adopts the VM by its DCM id.
     let _ = stop.send(());
@@ -229,11 +193,7 @@ async fn live_vm_and_k3s_cluster_on_real_kweb() {
         .expect("delete");
     println!("delete VM: {}", r.status());
     assert_eq!(r.status().as_u16(), 204);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !seen("live-vm-1", "DELETED") {
-        assert!(tokio::time::Instant::now() < deadline, "no DELETED event");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_event(&events, "live-vm-1", "DELETED").await;
     let gone: Value = http
         .get(format!("{kweb}/vms/dcm-live-1"))
         .send()
@@ -262,6 +222,8 @@ async fn live_vm_and_k3s_cluster_on_real_kweb() {
         r.text().await.unwrap_or_default()
     );
     assert_eq!(status.as_u16(), 201);
+    // Real kweb (a process with its own clock): 3 s of wall clock, well
+    // inside CLUSTER_CREATE_TIMEOUT (20 s).
     tokio::time::sleep(Duration::from_secs(3)).await;
     let progressing: Value = http
         .get(format!("{base}/api/v1alpha1/clusters/live-c-1"))

@@ -94,15 +94,8 @@ pub async fn start(url: &str, log: EventLog) -> Result<JoinHandle<()>, String> {
         .connect(url)
         .await
         .map_err(|e| e.to_string())?;
-    let js = async_nats::jetstream::new(client.clone());
     // The stream is best effort: a server without JetStream still serves core NATS.
-    let _ = js
-        .get_or_create_stream(async_nats::jetstream::stream::Config {
-            name: "dcm-status".into(),
-            subjects: vec!["dcm.*".into()],
-            ..Default::default()
-        })
-        .await;
+    let _ = ensure_stream(&client).await;
     let mut sub = client.subscribe("dcm.>").await.map_err(|e| e.to_string())?;
     client.flush().await.map_err(|e| e.to_string())?;
     Ok(tokio::spawn(async move {
@@ -117,6 +110,52 @@ pub async fn start(url: &str, log: EventLog) -> Result<JoinHandle<()>, String> {
     }))
 }
 
+/// Name of the JetStream stream the control plane keeps on `dcm.*`.
+pub const STREAM: &str = "dcm-status";
+
+/// Creates the JetStream stream [`STREAM`] on `dcm.*` unless it exists (what
+/// DCM's control plane does); it lives in the server's store dir, so it
+/// survives a server restart.
+///
+/// # Errors
+/// A readable reason when JetStream is off or unreachable.
+pub async fn ensure_stream(client: &async_nats::Client) -> Result<(), String> {
+    async_nats::jetstream::new(client.clone())
+        .get_or_create_stream(async_nats::jetstream::stream::Config {
+            name: STREAM.into(),
+            subjects: vec!["dcm.*".into()],
+            ..Default::default()
+        })
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// The last (at most 2000) messages stored in the stream [`STREAM`] at `url`,
+/// oldest first; `at` is the time of reading, not of publishing.
+///
+/// # Errors
+/// A readable reason when NATS or the stream is unavailable.
+pub async fn stream_messages(url: &str) -> Result<Vec<ReceivedEvent>, String> {
+    let client = async_nats::connect(url).await.map_err(|e| e.to_string())?;
+    let js = async_nats::jetstream::new(client);
+    let mut stream = js.get_stream(STREAM).await.map_err(|e| e.to_string())?;
+    let info = stream.info().await.map_err(|e| e.to_string())?;
+    let (first, last) = (info.state.first_sequence, info.state.last_sequence);
+    let mut out = Vec::new();
+    for seq in last.saturating_sub(2000).max(first)..=last {
+        let Ok(msg) = stream.get_raw_message(seq).await else {
+            continue;
+        };
+        out.push(ReceivedEvent {
+            at: Instant::now(),
+            subject: msg.subject.to_string(),
+            payload: String::from_utf8_lossy(&msg.payload).into_owned(),
+        });
+    }
+    Ok(out)
+}
+
 /// Copies into `log` the messages of the JetStream stream `dcm-status` that
 /// the core subscription missed (it cannot see what was published while its
 /// own connection was reconnecting after a NATS outage). Returns how many
@@ -125,28 +164,12 @@ pub async fn start(url: &str, log: EventLog) -> Result<JoinHandle<()>, String> {
 /// # Errors
 /// A readable reason when NATS or the stream is unavailable.
 pub async fn backfill_from_stream(url: &str, log: &EventLog) -> Result<usize, String> {
-    let client = async_nats::connect(url).await.map_err(|e| e.to_string())?;
-    let js = async_nats::jetstream::new(client);
-    let mut stream = js
-        .get_stream("dcm-status")
-        .await
-        .map_err(|e| e.to_string())?;
-    let info = stream.info().await.map_err(|e| e.to_string())?;
-    let (first, last) = (info.state.first_sequence, info.state.last_sequence);
     let known: std::collections::BTreeSet<String> =
         log.all().into_iter().map(|e| e.payload).collect();
     let mut added = 0;
-    for seq in last.saturating_sub(2000).max(first)..=last {
-        let Ok(msg) = stream.get_raw_message(seq).await else {
-            continue;
-        };
-        let payload = String::from_utf8_lossy(&msg.payload).into_owned();
-        if !known.contains(&payload) {
-            log.push(ReceivedEvent {
-                at: Instant::now(),
-                subject: msg.subject.to_string(),
-                payload,
-            });
+    for event in stream_messages(url).await? {
+        if !known.contains(&event.payload) {
+            log.push(event);
             added += 1;
         }
     }

@@ -131,6 +131,17 @@ impl Registry {
         self.lock().attempts.clone()
     }
 
+    /// The `POST` attempts (registrations) so far, in arrival order.
+    #[must_use]
+    pub fn posts(&self) -> Vec<RegistrationAttempt> {
+        self.lock()
+            .attempts
+            .iter()
+            .filter(|a| a.method == "POST")
+            .cloned()
+            .collect()
+    }
+
     /// Notes that the suite is restarting the SP: attempts from here on
     /// belong to a later start than the first.
     pub fn note_restart(&self) {

@@ -217,23 +217,42 @@ impl NatsServer {
     }
 
     async fn start(binary: PathBuf) -> Result<Self, NatsError> {
+        let mut server = Self::stopped(binary.clone())?;
+        server.restart().await.map_err(|reason| NatsError::Start {
+            binary: binary.display().to_string(),
+            reason,
+        })?;
+        Ok(server)
+    }
+
+    /// Starts `nats-server` from `PATH` only (no URL, no container): JetStream
+    /// on, a temporary store dir, a free loopback port.
+    ///
+    /// # Errors
+    /// [`NatsError::NotFound`] when no `nats-server` is on `PATH`;
+    /// [`NatsError::Start`] when it does not start.
+    pub async fn start_local() -> Result<Self, NatsError> {
+        let binary = find_on_path("nats-server").ok_or_else(|| NatsError::NotFound {
+            docker: String::new(),
+        })?;
+        Self::start(binary).await
+    }
+
+    fn stopped(binary: PathBuf) -> Result<Self, NatsError> {
         let err = |reason: String| NatsError::Start {
             binary: binary.display().to_string(),
             reason,
         };
         let store = tempfile::tempdir().map_err(|e| err(format!("temp dir: {e}")))?;
         let port = free_port().map_err(|e| err(format!("no free port: {e}")))?;
-        let child = spawn(&binary, port, store.path()).map_err(|e| err(e.to_string()))?;
-        let mut server = Self {
+        Ok(Self {
             url: format!("nats://127.0.0.1:{port}"),
-            child: Some(child),
-            binary: Some(binary.clone()),
+            child: None,
+            binary: Some(binary),
             port,
             _store: Some(store),
             _container: None,
-        };
-        server.wait_ready().await.map_err(err)?;
-        Ok(server)
+        })
     }
 
     async fn wait_ready(&mut self) -> Result<(), String> {
@@ -258,6 +277,12 @@ impl NatsServer {
     #[must_use]
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The client port on 127.0.0.1 (0 for a given URL).
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Whether the suite can stop and restart this server (a `nats-server`
@@ -328,7 +353,11 @@ fn loopback_client_port(host_config: &mut testcontainers::bollard::models::HostC
     );
 }
 
-fn free_port() -> std::io::Result<u16> {
+/// A free loopback TCP port: binds `127.0.0.1:0`, reads the port, releases it.
+///
+/// # Errors
+/// The bind error.
+pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

@@ -8,7 +8,6 @@
 //! preset `homelab`, `complete` transitions, deploy/kweb-sim/profiles.yml,
 //! the seeded images). Then kweb-sim is asked what was built.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
@@ -86,12 +85,10 @@ fn requested_cluster_type(spec: &Value) -> Option<String> {
     }
 }
 
-async fn spawn_kweb_sim() -> SocketAddr {
+async fn spawn_kweb_sim() -> String {
     let profiles = concat!(env!("CARGO_MANIFEST_DIR"), "/../kweb-sim/profiles.yml");
     let config = kweb_sim::Config::try_parse_from([
         "kweb-sim",
-        "--bind",
-        "127.0.0.1:0",
         "--preset",
         "homelab",
         "--transitions",
@@ -102,12 +99,7 @@ async fn spawn_kweb_sim() -> SocketAddr {
         SEED_IMAGES,
     ])
     .expect("kweb-sim settings");
-    let app = kweb_sim::Application::build(config)
-        .await
-        .expect("kweb-sim starts");
-    let addr = app.local_addr().expect("kweb-sim address");
-    tokio::spawn(app.run_until_stopped());
-    addr
+    testkit::kweb_sim_with(config).await.url
 }
 
 async fn get(client: &reqwest::Client, url: &str) -> Value {
@@ -130,7 +122,7 @@ async fn catalog_items_resolve_to_specs_the_provider_creates() {
     let config = kcli_provider::Config::try_parse_from([
         "kcli-provider",
         "--kweb-url",
-        &format!("http://{kweb}"),
+        &kweb,
         // Registration is not under test here: nothing listens on port 9,
         // and the provider keeps serving while it retries (REG-022).
         "--spm-url",
@@ -212,10 +204,10 @@ async fn catalog_items_resolve_to_specs_the_provider_creates() {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
             seen = if plural == "clusters" {
-                let kubes = get(&client, &format!("http://{kweb}/kubes")).await;
+                let kubes = get(&client, &format!("{kweb}/kubes")).await;
                 kubes["kubes"][&name]["type"].as_str().map(str::to_owned)
             } else {
-                let vm = get(&client, &format!("http://{kweb}/vms/{name}")).await;
+                let vm = get(&client, &format!("{kweb}/vms/{name}")).await;
                 vm["profile"].as_str().map(str::to_owned)
             };
         }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, sim_control, spawn_app, spawn_with, start_sim_task, vm_spec};
+use crate::helpers::{Options, sim_control, spawn_app, spawn_with, vm_spec};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -321,8 +321,7 @@ async fn orp003_orphans_are_listed_and_adopted_with_their_dcm_id() {
         {"name": "dcm-lost", "status": "up", "nets": ["default"], "plan": "kvirt", "profile": "small", "metadata": {"owner": "dcm:lost-1"}},
         {"name": "not-ours", "status": "up", "plan": "kvirt"}],
         "clusters": [{"name": "dcm-ghost"}]})).await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    testkit::eventually(WAIT, || async {
         let orphans: Value = app
             .get("/api/v1alpha1/orphans")
             .await
@@ -334,11 +333,12 @@ async fn orp003_orphans_are_listed_and_adopted_with_their_dcm_id() {
             .map(|l| l.iter().filter_map(|o| o["name"].as_str()).collect())
             .unwrap_or_default();
         if names == ["dcm-stray", "dcm-ghost"] {
-            break;
+            Ok(())
+        } else {
+            Err(format!("orphans: {orphans}"))
         }
-        assert!(tokio::time::Instant::now() < deadline, "orphans: {orphans}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     let adopted = app
         .wait_status("/api/v1alpha1/vms/lost-1", "RUNNING", WAIT)
         .await;
@@ -365,6 +365,8 @@ async fn voc006_powered_off_new_vm_is_provisioning_then_stopped() {
     let mut spec = vm_spec("cold");
     spec["provider_hints"] = json!({"kcli": {"start": false}});
     assert_eq!(app.create("vms", "cold", spec).await.status(), 201);
+    // Real loopback HTTP to kweb-sim: 500 ms of wall clock is five polls
+    // after the create and 1 s before the grace period ends.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let early: Value = app
         .get("/api/v1alpha1/vms/cold")
@@ -398,8 +400,7 @@ async fn voc005_unmappable_state_keeps_status_then_fails() {
         json!({"vms": [{"name": "dcm-odd", "status": "nostate"}]}),
     )
     .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    let got: Value = testkit::eventually(WAIT, || async {
         let got: Value = app
             .get("/api/v1alpha1/vms/odd")
             .await
@@ -410,15 +411,16 @@ async fn voc005_unmappable_state_keeps_status_then_fails() {
             .as_str()
             .is_some_and(|m| m.contains("nostate"))
         {
-            assert_eq!(
-                got["status"], "RUNNING",
-                "VOC-005 keeps the last known status: {got}"
-            );
-            break;
+            Ok(got)
+        } else {
+            Err(got)
         }
-        assert!(tokio::time::Instant::now() < deadline, "{got}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
+    assert_eq!(
+        got["status"], "RUNNING",
+        "VOC-005 keeps the last known status: {got}"
+    );
     let failed = app
         .wait_status("/api/v1alpha1/vms/odd", "FAILED", WAIT)
         .await;
@@ -441,19 +443,19 @@ async fn evt043_without_nats_the_outbox_keeps_only_the_latest_status() {
     app.wait_status("/api/v1alpha1/vms/quiet", "RUNNING", WAIT)
         .await;
     // PROVISIONING, RUNNING and the startup republish were written; one remains.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    testkit::eventually(WAIT, || async {
         let metrics = app.get("/metrics").await.text().await.expect("metrics");
         assert!(
             metrics.contains("dcm_kcli_nats_publishing_enabled 0"),
             "{metrics}"
         );
         if metrics.contains("dcm_kcli_resources_managed{type=\"vm\"} 1") {
-            break;
+            Ok(())
+        } else {
+            Err(metrics)
         }
-        assert!(tokio::time::Instant::now() < deadline, "{metrics}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     let dir = app.stop().await;
     let store = kcli_provider::store::Store::open(&dir.path().join("state.db"), true)
         .expect("store reopens after shutdown");
@@ -481,31 +483,32 @@ async fn orp006_delete_policy_removes_only_old_prefixed_orphans() {
         {"name": "keep-me", "status": "up", "plan": "kvirt"}]}),
     )
     .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    testkit::eventually(WAIT, || async {
         let vms: Value = reqwest::get(format!("{}/vms", app.sim))
             .await
             .expect("sim")
             .json()
             .await
             .expect("json");
-        let names: Vec<&str> = vms["vms"]
+        let names: Vec<String> = vms["vms"]
             .as_array()
-            .map(|l| l.iter().filter_map(|v| v["name"].as_str()).collect())
+            .map(|l| {
+                l.iter()
+                    .filter_map(|v| v["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         assert!(
-            names.contains(&"keep-me"),
+            names.iter().any(|n| n == "keep-me"),
             "never touches names without the prefix"
         );
-        if !names.contains(&"dcm-junk") {
-            break;
+        if names.iter().any(|n| n == "dcm-junk") {
+            Err(format!("orphan not deleted: {names:?}"))
+        } else {
+            Ok(())
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "orphan not deleted: {names:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -603,11 +606,15 @@ async fn reg023_starts_serves_and_registers_with_kweb_down() {
         .expect("json");
     assert_eq!(health["status"], "unhealthy");
     assert_eq!(app.get("/api/v1alpha1/vms").await.status(), 200);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while app.registry.calls().len() < 2 {
-        assert!(tokio::time::Instant::now() < deadline, "did not register");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    testkit::eventually(WAIT, || async {
+        let posts = app.dcm.registry.posts().len();
+        if posts >= 2 {
+            Ok(())
+        } else {
+            Err(format!("did not register: {posts} registrations"))
+        }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -621,8 +628,8 @@ async fn hlt012_health_is_unhealthy_once_graceful_shutdown_starts() {
     app.wait_status("/api/v1alpha1/vms/health", "healthy", WAIT)
         .await;
     app.begin_shutdown();
-    // Well past the moment the listener would close without the lame-duck
-    // window, well inside that window.
+    // Real sockets, wall clock: well past the moment the listener would
+    // close without the lame-duck window, well inside that window.
     tokio::time::sleep(Duration::from_millis(200)).await;
     // A new connection, as a poller opens one: a refused connection fails.
     let poller = reqwest::Client::builder()
@@ -656,6 +663,8 @@ async fn hlt007_health_answers_within_1s_while_kweb_hangs() {
         let response = app.get("/api/v1alpha1/vms/health").await;
         assert_eq!(response.status(), 200);
         assert!(started.elapsed() < Duration::from_secs(1), "HLT-007");
+        // Real sockets: spread the ten calls over 3 s of wall clock, past
+        // the hung probe's timeout.
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let body: Value = app
@@ -672,7 +681,10 @@ async fn hlt007_health_answers_within_1s_while_kweb_hangs() {
 
 #[tokio::test]
 async fn hlt011_kweb_going_away_is_unhealthy_within_2s_with_default_probe_settings() {
-    let (sim, sim_task) = start_sim_task().await;
+    let testkit::Sim {
+        url: sim,
+        task: sim_task,
+    } = testkit::kweb_sim().await;
     let app = spawn_with(Options {
         kweb_url: Some(sim),
         // The defaults (the harness shortens them): GET /host every 5 s.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{NatsCluster, Options, spawn_with, vm_spec};
+use crate::helpers::{Options, spawn_with, vm_spec};
 
 const VMS: usize = 20;
 
@@ -17,27 +17,18 @@ async fn create_r3_stream(urls: &str) {
     let servers: Vec<String> = urls.split(',').map(str::to_owned).collect();
     let client = async_nats::connect(servers).await.expect("connect");
     let js = async_nats::jetstream::new(client);
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let created = js
-            .create_stream(async_nats::jetstream::stream::Config {
-                name: "dcm-status".into(),
-                subjects: vec!["dcm.*".into()],
-                num_replicas: 3,
-                ..Default::default()
-            })
-            .await;
-        match created {
-            Ok(_) => return,
-            Err(err) => {
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "R3 stream not created: {err}"
-                );
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        }
-    }
+    testkit::eventually(Duration::from_secs(30), || async {
+        js.create_stream(async_nats::jetstream::stream::Config {
+            name: "dcm-status".into(),
+            subjects: vec!["dcm.*".into()],
+            num_replicas: 3,
+            ..Default::default()
+        })
+        .await
+        .map(drop)
+        .map_err(|err| format!("R3 stream not created: {err}"))
+    })
+    .await;
 }
 
 /// Every stored message as (Nats-Msg-Id, CloudEvent), read through the
@@ -68,7 +59,7 @@ async fn stored(urls: Vec<String>) -> Vec<(String, Value)> {
 
 #[tokio::test]
 async fn evt042_nats_cluster_failover_loses_and_duplicates_no_event() {
-    let mut cluster = NatsCluster::start(3).await;
+    let mut cluster = testkit::cluster::Cluster::start(3).await;
     create_r3_stream(&cluster.urls()).await;
     let app = spawn_with(Options {
         args: vec!["--nats-url".into(), cluster.urls()],
@@ -76,17 +67,13 @@ async fn evt042_nats_cluster_failover_loses_and_duplicates_no_event() {
     })
     .await;
     // Real processes: wait (wall clock) until the provider's connection shows.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let connected = loop {
-        if let Some(n) = cluster.node_with_client("kcli-provider").await {
-            break n;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "provider never connected"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let connected = testkit::eventually(Duration::from_secs(10), || async {
+        cluster
+            .node_with_client("kcli-provider")
+            .await
+            .ok_or("provider never connected")
+    })
+    .await;
     for i in 0..VMS {
         if i == VMS / 2 {
             // SIGKILL the node the provider publishes through, mid-run.
@@ -97,26 +84,24 @@ async fn evt042_nats_cluster_failover_loses_and_duplicates_no_event() {
     }
     let ids: Vec<String> = (0..VMS).map(|i| format!("c-{i}")).collect();
     // Real processes: wait until every RUNNING status is stored.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let messages = loop {
+    let messages = testkit::eventually(Duration::from_secs(60), || async {
         let messages = stored(cluster.running_urls()).await;
         let running: HashSet<&str> = messages
             .iter()
             .filter(|(_, e)| e["data"]["status"] == "RUNNING")
             .filter_map(|(_, e)| e["data"]["id"].as_str())
             .collect();
-        if ids.iter().all(|id| running.contains(id.as_str())) {
-            break messages;
+        let missing: Vec<&String> = ids
+            .iter()
+            .filter(|id| !running.contains(id.as_str()))
+            .collect();
+        if missing.is_empty() {
+            Ok(messages)
+        } else {
+            Err(format!("missing RUNNING events: {missing:?}"))
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "missing RUNNING events: {:?}",
-            ids.iter()
-                .filter(|id| !running.contains(id.as_str()))
-                .collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    })
+    .await;
     assert_ne!(
         cluster.node_with_client("kcli-provider").await,
         None,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::cut_proxy::CutProxy;
-use crate::helpers::{Options, sim_control, spawn_with, start_sim, vm_spec};
+use crate::helpers::{Options, sim_control, spawn_with, vm_spec};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -20,7 +20,7 @@ const WAIT: Duration = Duration::from_secs(20);
 /// API-017, TMO-004).
 #[tokio::test]
 async fn api018_create_cut_mid_request_is_acknowledged_and_tracked() {
-    let sim = start_sim().await;
+    let sim = testkit::kweb_sim().await.url;
     sim_control(
         &sim,
         "effects",
@@ -59,7 +59,7 @@ async fn api018_create_cut_mid_request_is_acknowledged_and_tracked() {
 /// a rejection: 502 and no record (API-015).
 #[tokio::test]
 async fn api018_create_that_never_reached_kweb_is_rejected_without_a_record() {
-    let closed = format!("http://127.0.0.1:{}", crate::helpers::free_port());
+    let closed = format!("http://127.0.0.1:{}", testkit::free_port());
     let app = spawn_with(Options {
         kweb_url: Some(closed),
         ..Options::default()
@@ -87,7 +87,7 @@ async fn api018_create_that_never_reached_kweb_is_rejected_without_a_record() {
 /// sit in PROVISIONING far beyond the wait.
 #[tokio::test]
 async fn orp009_creates_queued_at_shutdown_are_dispatched_after_restart() {
-    let sim = start_sim().await;
+    let sim = testkit::kweb_sim().await.url;
     sim_control(
         &sim,
         "effects",
@@ -153,7 +153,7 @@ async fn orp009_creates_queued_at_shutdown_are_dispatched_after_restart() {
 /// delete hangs in kweb until the handler gives up (504, TMO-002).
 #[tokio::test]
 async fn orp009_deleting_record_found_at_startup_resumes_its_delete_at_once() {
-    let sim = start_sim().await;
+    let sim = testkit::kweb_sim().await.url;
     let args = vec![
         "--request-timeout".to_owned(),
         "1s".to_owned(),
@@ -193,16 +193,9 @@ async fn orp009_deleting_record_found_at_startup_resumes_its_delete_at_once() {
     })
     .await;
     // KWEB_TIMEOUT keeps its default (120s): only a resumed delete is fast.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if second.get("/api/v1alpha1/vms/del-1").await.status() == 404 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the DELETING record was not resumed at start-up"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Resumed at start-up, else still there after 10 s.
+    second
+        .wait_gone("/api/v1alpha1/vms/del-1", Duration::from_secs(10))
+        .await;
     second.events().wait_for("del-1", "DELETED", WAIT).await;
 }

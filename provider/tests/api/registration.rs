@@ -1,25 +1,36 @@
 //! Registration with the fake DCM registry (contract §4, KCLI-001, KCLI-002).
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::helpers::{Options, spawn_with};
 
+/// The registrations so far as (`?id=`, body).
+fn calls(app: &crate::helpers::TestApp) -> Vec<(String, Value)> {
+    app.dcm
+        .registry
+        .posts()
+        .iter()
+        .map(|a| {
+            (
+                a.id_query.clone().unwrap_or_default(),
+                a.json().unwrap_or(Value::Null),
+            )
+        })
+        .collect()
+}
+
 async fn wait_calls(app: &crate::helpers::TestApp, n: usize) -> Vec<(String, Value)> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let calls = app.registry.calls();
+    testkit::eventually(Duration::from_secs(10), || async {
+        let calls = calls(app);
         if calls.len() >= n {
-            return calls;
+            Ok(calls)
+        } else {
+            Err(calls)
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "registrations: {calls:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]
@@ -59,20 +70,18 @@ async fn kcli001_two_registrations_with_stable_ids() {
         cluster.1["metadata"]["supported_cluster_types"][0],
         "generic"
     );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    let body: Value = testkit::eventually(Duration::from_secs(10), || async {
         let ready = app.get("/ready").await;
-        if ready.status() == 200 {
-            let body: Value = ready.json().await.expect("json");
-            assert_eq!(
-                body,
-                serde_json::json!({"ready": true, "kweb": true, "registered": true, "polled": true})
-            );
-            break;
+        match ready.status().as_u16() {
+            200 => Ok(ready.json().await.expect("json")),
+            status => Err(format!("never ready: {status}")),
         }
-        assert!(tokio::time::Instant::now() < deadline, "never ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
+    assert_eq!(
+        body,
+        serde_json::json!({"ready": true, "kweb": true, "registered": true, "polled": true})
+    );
 }
 
 #[tokio::test]
@@ -83,27 +92,25 @@ async fn reg024_a_4xx_stops_retries_and_is_surfaced() {
     })
     .await;
     let _ = wait_calls(&app, 2).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    testkit::eventually(Duration::from_secs(10), || async {
         let metrics = app.get("/metrics").await.text().await.expect("metrics");
         if metrics.matches("result=\"rejected\"").count() == 2 {
-            let ready = app.get("/ready").await;
-            assert_eq!(ready.status(), 503, "REG-024 readiness false");
-            let body: Value = ready.json().await.expect("json");
-            assert_eq!(body["registered"], false);
-            break;
+            Ok(())
+        } else {
+            Err(metrics)
         }
-        assert!(tokio::time::Instant::now() < deadline, "{metrics}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let attempts = app.registry.calls().len();
+    })
+    .await;
+    let ready = app.get("/ready").await;
+    assert_eq!(ready.status(), 503, "REG-024 readiness false");
+    let body: Value = ready.json().await.expect("json");
+    assert_eq!(body["registered"], false);
+    let attempts = calls(&app).len();
     assert_eq!(attempts, 2, "one attempt per provider");
+    // An absence, over real loopback HTTP to the registry: 1.5 s of wall
+    // clock outlasts the first retry delay (at most 1 s, REG-021).
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(
-        app.registry.calls().len(),
-        attempts,
-        "no retries after a 4xx"
-    );
+    assert_eq!(calls(&app).len(), attempts, "no retries after a 4xx");
 }
 
 #[tokio::test]
@@ -114,17 +121,17 @@ async fn reg021_5xx_is_retried_until_success() {
     })
     .await;
     let _ = wait_calls(&app, 2).await;
-    app.registry.answer.store(201, Ordering::SeqCst);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
+    app.dcm.registry.clear_script();
+    let metrics = testkit::eventually(Duration::from_secs(15), || async {
         let metrics = app.get("/metrics").await.text().await.expect("metrics");
         if metrics.matches("result=\"success\"").count() == 2 {
-            assert!(metrics.contains("result=\"retry\""), "{metrics}");
-            break;
+            Ok(metrics)
+        } else {
+            Err(metrics)
         }
-        assert!(tokio::time::Instant::now() < deadline, "{metrics}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    assert!(metrics.contains("result=\"retry\""), "{metrics}");
 }
 
 #[tokio::test]
@@ -135,10 +142,10 @@ async fn reg027_deregistration_on_graceful_shutdown() {
     })
     .await;
     let _ = wait_calls(&app, 2).await;
-    let registry = app.registry.clone();
+    let registry = app.dcm.registry.clone();
     let health_url = app.url("/health");
     let _dir = app.stop().await;
-    let mut deleted = registry.deletes.lock().expect("lock").clone();
+    let mut deleted = registry.deregistrations();
     deleted.sort();
     let mut expected = vec![
         kcli_provider::config::derived_provider_id("kcli-vm"),
