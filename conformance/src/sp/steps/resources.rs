@@ -8,9 +8,9 @@ use cucumber::{given, then, when};
 use serde_json::Value;
 
 use crate::sp::checks;
-use crate::sp::http::Request;
 use crate::sp::pagewalk::{Next, PageWalk};
 use crate::sp::world::{SpWorld, StepResult, urlencode};
+use crate::wire::{Exchange, Request};
 
 fn parse_list(list: &str) -> Vec<String> {
     list.split(',')
@@ -132,14 +132,11 @@ async fn replay(w: &mut SpWorld) -> StepResult {
     } else {
         text
     };
-    let mut req = Request::new(
-        "POST",
-        format!("{endpoint}?id={}", urlencode(&cur.id)),
-        w.ctx.timeouts.get("create_response"),
-    )
-    .raw("application/json", body.into_bytes());
+    let mut req = Request::new("POST", format!("{endpoint}?id={}", urlencode(&cur.id)))
+        .with_timeout(w.ctx.timeouts.get("create_response"))
+        .with_body("application/json", body.into_bytes());
     if w.ctx.profile == crate::sp::profile::Profile::Agent {
-        req = req.header("Idempotency-Key", &format!("key-{}", cur.id));
+        req = req.with_header("Idempotency-Key", &format!("key-{}", cur.id));
     }
     let ex = w.send(req).await;
     w.settle(&cur.id, &cur.service_type, &ex);
@@ -160,14 +157,11 @@ async fn replay_decimals(w: &mut SpWorld) -> StepResult {
     } else {
         format!("{{\"spec\": {spec}}}")
     };
-    let mut req = Request::new(
-        "POST",
-        format!("{endpoint}?id={}", urlencode(&cur.id)),
-        w.ctx.timeouts.get("create_response"),
-    )
-    .raw("application/json", body.into_bytes());
+    let mut req = Request::new("POST", format!("{endpoint}?id={}", urlencode(&cur.id)))
+        .with_timeout(w.ctx.timeouts.get("create_response"))
+        .with_body("application/json", body.into_bytes());
     if w.ctx.profile == crate::sp::profile::Profile::Agent {
-        req = req.header("Idempotency-Key", &format!("key-{}", cur.id));
+        req = req.with_header("Idempotency-Key", &format!("key-{}", cur.id));
     }
     let ex = w.send(req).await;
     w.settle(&cur.id, &cur.service_type, &ex);
@@ -224,12 +218,9 @@ async fn concurrent_creates(w: &mut SpWorld, n: usize, step: &Step) -> StepResul
     w.track(&id, &service, spec.clone());
     let mut tasks = Vec::new();
     for _ in 0..n {
-        let req = Request::new(
-            "POST",
-            format!("{endpoint}?id={id}"),
-            w.ctx.timeouts.get("create_response"),
-        )
-        .json(&serde_json::json!({ "spec": spec }));
+        let req = Request::new("POST", format!("{endpoint}?id={id}"))
+            .with_timeout(w.ctx.timeouts.get("create_response"))
+            .with_json(&serde_json::json!({ "spec": spec }));
         let client = w.ctx.http.clone();
         tasks.push(tokio::spawn(async move {
             crate::sp::http::send(&client, req).await
@@ -249,7 +240,7 @@ async fn concurrent_creates(w: &mut SpWorld, n: usize, step: &Step) -> StepResul
 
 #[then(regex = r"^every answer is 200, 201 or 409 and at least one is 201$")]
 async fn concurrent_answers(w: &mut SpWorld) -> StepResult {
-    let codes: Vec<Option<u16>> = w.batch.iter().map(|e| e.status).collect();
+    let codes: Vec<Option<u16>> = w.batch.iter().map(Exchange::status).collect();
     if codes.iter().any(|c| !matches!(c, Some(200 | 201 | 409))) {
         return Err(format!("API-034: concurrent creates answered {codes:?}"));
     }
@@ -278,12 +269,9 @@ async fn raw_create(w: &mut SpWorld, content_type: String, step: &Step) -> StepR
         .and_then(|v| v.get("spec").cloned())
         .unwrap_or(Value::Null);
     w.track(&id, &service, spec);
-    let req = Request::new(
-        "POST",
-        format!("{endpoint}?id={id}"),
-        w.ctx.timeouts.get("create_response"),
-    )
-    .raw(&content_type, body.trim_end().as_bytes().to_vec());
+    let req = Request::new("POST", format!("{endpoint}?id={id}"))
+        .with_timeout(w.ctx.timeouts.get("create_response"))
+        .with_body(&content_type, body.trim_end().as_bytes().to_vec());
     let ex = w.send(req).await;
     w.settle(&id, &service, &ex);
     Ok(())
@@ -310,14 +298,11 @@ async fn big_create(w: &mut SpWorld, size: usize, variant: String) -> StepResult
     };
     let url = format!("{endpoint}?id={id}");
     let chunked = variant.contains("Content-Length");
-    let ex = crate::sp::http::send_chunked(
-        &url,
-        "application/json",
-        &body,
-        w.ctx.timeouts.get("http_response"),
-        chunked,
-    )
-    .await;
+    let mut req = Request::new("POST", url)
+        .with_body("application/json", body)
+        .with_timeout(w.ctx.timeouts.get("http_response"));
+    req.chunked = chunked;
+    let ex = crate::wire::client::record_raw(req).await;
     w.exchanges.push(ex.clone());
     w.settle(&id, &service, &ex);
     Ok(())
@@ -334,7 +319,7 @@ async fn send_raw(
     let url = w.expand(&path)?;
     let mut req = w.request(&method, url);
     if !header.is_empty() {
-        req = req.header(&header, &value);
+        req = req.with_header(&header, &value);
     }
     w.send(req).await;
     Ok(())
@@ -371,7 +356,7 @@ async fn delete_current(w: &mut SpWorld, extra_header: Option<(&str, &str)>) -> 
     );
     let mut req = w.request("DELETE", url);
     if let Some((k, v)) = extra_header {
-        req = req.header(k, v);
+        req = req.with_header(k, v);
     }
     w.send(req).await;
     Ok(())
@@ -631,7 +616,7 @@ async fn status_exact(w: &mut SpWorld, code: u16) -> StepResult {
 async fn status_empty(w: &mut SpWorld, code: u16) -> StepResult {
     let ex = w.last()?;
     checks::status_is(ex, &[code])?;
-    if ex.response_body.is_empty() {
+    if ex.body().is_empty() {
         Ok(())
     } else {
         Err(format!(
@@ -819,7 +804,7 @@ async fn problem_any(w: &mut SpWorld) -> StepResult {
 #[then(regex = r"^the answer is either 201 or a problem with status (\d+) or (\d+)$")]
 async fn created_or_problem(w: &mut SpWorld, a: u16, b: u16) -> StepResult {
     let ex = w.last()?;
-    if ex.status == Some(201) {
+    if ex.status() == Some(201) {
         return Ok(());
     }
     checks::problem(ex, &[a, b], None, false).map(|_| ())
@@ -830,7 +815,7 @@ async fn created_or_problem(w: &mut SpWorld, a: u16, b: u16) -> StepResult {
 )]
 async fn problem_or_note(w: &mut SpWorld, slug: String, code: u16, key: String) -> StepResult {
     let ex = w.last()?.clone();
-    if ex.status == Some(201) {
+    if ex.status() == Some(201) {
         let body = ex.json()?;
         let msg = body["status_message"].as_str().unwrap_or_default();
         return if msg.contains(&key) {
@@ -873,13 +858,8 @@ async fn problem_instance(w: &mut SpWorld) -> StepResult {
     let instance = body["instance"]
         .as_str()
         .ok_or("ERR-007: the problem has no instance")?;
-    let path = ex
-        .url
-        .split("://")
-        .nth(1)
-        .and_then(|r| r.find('/').map(|i| &r[i..]))
-        .unwrap_or("");
-    let path = path.split('?').next().unwrap_or("");
+    let target = ex.request.path();
+    let path = target.split('?').next().unwrap_or("");
     if instance == path || instance.starts_with("urn:uuid:") {
         Ok(())
     } else {
@@ -950,12 +930,12 @@ async fn allow_header(w: &mut SpWorld, list: String) -> StepResult {
 #[then(regex = r"^no resource exists for that id$")]
 async fn no_resource(w: &mut SpWorld) -> StepResult {
     let ex = w.get_current().await?;
-    if ex.status == Some(404) {
+    if ex.status() == Some(404) {
         Ok(())
     } else {
         Err(format!(
             "VAL-015: a rejected create left a resource (GET answered {:?})",
-            ex.status
+            ex.status()
         ))
     }
 }
@@ -1007,10 +987,10 @@ async fn eventually_gone(w: &mut SpWorld, key: String) -> StepResult {
             let ctx = ctx.clone();
             async move {
                 let ex = crate::sp::http::send(&ctx.http, req).await;
-                if ex.status == Some(404) {
+                if ex.status() == Some(404) {
                     Ok(ex)
                 } else {
-                    Err(format!("GET answered {:?}", ex.status))
+                    Err(format!("GET answered {:?}", ex.status()))
                 }
             }
         })
@@ -1111,7 +1091,7 @@ async fn list_no_orphan(w: &mut SpWorld, name: String) -> StepResult {
 #[then(regex = r#"^the answer does not contain "([^"]+)"$"#)]
 async fn no_echo(w: &mut SpWorld, text: String) -> StepResult {
     let ex = w.last()?;
-    let headers = format!("{:?}", ex.response_headers);
+    let headers = format!("{:?}", ex.response.as_ref().map(|r| &r.headers));
     if ex.text().contains(&text) || headers.contains(&text) {
         Err(format!("SEC-002: the answer echoes `{text}`"))
     } else {
@@ -1123,7 +1103,7 @@ async fn no_echo(w: &mut SpWorld, text: String) -> StepResult {
 async fn arrived_within(w: &mut SpWorld, key: String) -> StepResult {
     let ex = w.last()?;
     let limit = w.ctx.timeouts.get(&key);
-    if ex.status.is_some() && ex.elapsed <= limit {
+    if ex.status().is_some() && ex.elapsed <= limit {
         Ok(())
     } else {
         Err(format!(
@@ -1165,9 +1145,11 @@ async fn agent_create(
     } else {
         endpoint
     };
-    let mut req = Request::new("POST", url, w.ctx.timeouts.get("create_response")).json(&spec);
+    let mut req = Request::new("POST", url)
+        .with_timeout(w.ctx.timeouts.get("create_response"))
+        .with_json(&spec);
     if let Some(k) = &key {
-        req = req.header("Idempotency-Key", k);
+        req = req.with_header("Idempotency-Key", k);
         w.memory.insert("key".into(), Value::String(k.clone()));
     }
     if let Some(id) = &id {
