@@ -9,6 +9,8 @@
 //! - [`dcm_sim`]: the fake DCM the SP suite plays (registry, health poller,
 //!   NATS status consumer); also runnable alone as `dcm-conformance dcm-sim`.
 //! - [`proxy`]: a validating proxy between DCM and an SP (`dcm-conformance proxy`).
+//! - [`wire`]: the HTTP layer all of them share: requests, responses, the
+//!   recorded exchange, its `curl` line, the raw and the pooled client.
 //!
 //! Data flow of the kweb suite: feature files → cucumber runner → raw HTTP
 //! exchanges with the target → checks; see [`kweb`] for the details.
@@ -23,3 +25,4 @@ pub mod features;
 pub mod kweb;
 pub mod proxy;
 pub mod sp;
+pub mod wire;

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use dcm_conformance::features::{FeatureSource, Suite};
-use dcm_conformance::kweb::http::Target;
 use dcm_conformance::kweb::release::{self, KcliRelease, RunRelease};
 use dcm_conformance::kweb::runner::{self, RunOptions, run_vars};
+use dcm_conformance::kweb::target::Target;
 use dcm_conformance::kweb::target::spawn_release_simulator;
 use dcm_conformance::kweb::{compat, diff, error::KwebError};
 use dcm_conformance::sp::cli;

@@ -4,10 +4,10 @@
 
 use dcm_conformance::features::FeatureSource;
 use dcm_conformance::kweb::diff;
-use dcm_conformance::kweb::http::Request;
 use dcm_conformance::kweb::release::PIN;
 use dcm_conformance::kweb::runner::{features_dir, run_vars};
 use dcm_conformance::kweb::target::spawn_parity_simulator;
+use dcm_conformance::wire::Request;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_equal_simulators_are_equal() {
@@ -37,10 +37,7 @@ async fn a_readonly_simulator_differs() {
         spawn_parity_simulator().await.expect("sim b"),
     );
     let readonly = Request::json("POST", "/_sim/readonly", r#"{"enabled": true}"#);
-    assert_eq!(
-        b.send(&readonly).await.expect("toggle").response.status,
-        200
-    );
+    assert_eq!(b.send(&readonly).await.expect("toggle").status(), Some(200));
     let scratch = tempfile::tempdir().expect("scratch");
     let report = diff::run(
         &a,

@@ -12,8 +12,9 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use dcm_conformance::kweb::http::{Request, Target};
+use dcm_conformance::kweb::target::Target;
 use dcm_conformance::kweb::target::spawn_parity_simulator;
+use dcm_conformance::wire::Request;
 use regex::Regex;
 use tokio::process::Command;
 
@@ -104,7 +105,7 @@ impl Client {
 
 /// Removes a VM left by an earlier, interrupted run against a long-lived kweb.
 async fn preclean(target: &Target, vm: &str) {
-    let request = Request::json("DELETE", &format!("/vms/{vm}"), r#"{"snapshots": true}"#);
+    let request = Request::json("DELETE", format!("/vms/{vm}"), r#"{"snapshots": true}"#);
     target.send(&request).await.expect("kweb answers");
 }
 

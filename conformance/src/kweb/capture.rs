@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::kweb::error::KwebError;
-use crate::kweb::http::{Request, Response};
 use crate::kweb::request_step::padded_json;
+use crate::wire::{Request, Response};
 
 /// One captured exchange.
 #[derive(Debug, Clone)]
@@ -209,7 +209,7 @@ mod tests {
         let raw = b"$ curl -si -X POST '-H' 'Content-Type: application/json' '-d' '{\"name\":\"vm1\"}' 'http://127.0.0.1:18000/vms'\nHTTP/1.0 400 Bad Request\r\nDate: Sat, 21 Nov 2026 13:43:32 GMT\r\nContent-Length: 2\r\n\r\n{}\n";
         let c = Capture::parse("x.txt", raw).expect("parses");
         assert_eq!(
-            (c.request.method.as_str(), c.request.path.as_str(), c.port),
+            (c.request.method.as_str(), c.request.url.as_str(), c.port),
             ("POST", "/vms", 18000)
         );
         assert_eq!(c.request.header("Host"), Some("127.0.0.1:18000"));

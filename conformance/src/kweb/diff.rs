@@ -18,14 +18,14 @@ use regex::Regex;
 
 use crate::features::FeatureSource;
 use crate::kweb::error::KwebError;
-use crate::kweb::http::{Exchange, Target};
 use crate::kweb::mask::{Normalized, is_ui_page, random_name};
 use crate::kweb::release::{KcliRelease, holds_for};
 use crate::kweb::request_step::Vars;
 use crate::kweb::runner::parse_tags;
 use crate::kweb::session::Session;
 use crate::kweb::steps::docstring;
-use crate::kweb::target::Instance;
+use crate::kweb::target::{Instance, Target};
+use crate::wire::{Request, Response};
 use cucumber::tag::Ext as _;
 
 static SEND: LazyLock<Regex> =
@@ -293,8 +293,13 @@ pub fn load_plans(source: &FeatureSource) -> Result<Vec<Plan>, KwebError> {
     Ok(plans)
 }
 
-/// Runs one plan's requests on `target`; returns the exchanges to compare.
-async fn run_plan(plan: &Plan, target: &Target, vars: &Vars) -> Result<Vec<Exchange>, String> {
+/// Runs one plan's requests on `target`; returns the requests and answers
+/// to compare.
+async fn run_plan(
+    plan: &Plan,
+    target: &Target,
+    vars: &Vars,
+) -> Result<Vec<(Request, Response)>, String> {
     let mut session = Session::new(target.clone(), vars.clone());
     let mut recorded = Vec::new();
     let mut outcome = Ok(());
@@ -328,7 +333,10 @@ async fn run_plan(plan: &Plan, target: &Target, vars: &Vars) -> Result<Vec<Excha
     if let Some(problem) = problems.into_iter().next() {
         return Err(problem);
     }
-    Ok(recorded)
+    recorded
+        .into_iter()
+        .map(|e| Ok((e.request.clone(), e.answer()?.clone())))
+        .collect()
 }
 
 /// Runs the scenarios of `features` (optionally filtered by a tag
@@ -373,22 +381,22 @@ pub async fn run(
                 let names: Vec<String> = xa
                     .iter()
                     .chain(&xb)
-                    .filter_map(|e| random_name(&e.request, &e.response))
+                    .filter_map(|(request, response)| random_name(request, response))
                     .collect();
-                for (ea, eb) in xa.iter().zip(&xb) {
-                    let ui = is_ui_page(&ea.request, &ea.response);
-                    let normalize = |e: &Exchange| {
-                        let mut n = Normalized::of(&e.response).with_ui(ui);
+                for ((request, ra), (_, rb)) in xa.iter().zip(&xb) {
+                    let ui = is_ui_page(request, ra);
+                    let normalize = |response: &Response| {
+                        let mut n = Normalized::of(response).with_ui(ui);
                         for name in &names {
                             n.body = n.body.replace(name.as_str(), "<random>");
                         }
                         n
                     };
-                    let (na, nb) = (normalize(ea), normalize(eb));
+                    let (na, nb) = (normalize(ra), normalize(rb));
                     report.rows.push(Row {
                         scenario: plan.name.clone(),
-                        request: format!("{} {}", ea.request.method, ea.request.path),
-                        status: (ea.response.status, eb.response.status),
+                        request: format!("{} {}", request.method, request.path()),
+                        status: (ra.status, rb.status),
                         content_type: (na.content_type.clone(), nb.content_type.clone()),
                         differences: na.differences(&nb),
                     });

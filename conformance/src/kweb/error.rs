@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::wire::WireError;
+
 /// What can go wrong while talking to a kweb or judging its answers.
 #[derive(Debug, Error)]
 pub enum KwebError {
@@ -23,4 +25,14 @@ pub enum KwebError {
     /// The in-process simulator could not be started or controlled.
     #[error("simulator: {0}")]
     Simulator(String),
+}
+
+impl From<WireError> for KwebError {
+    fn from(e: WireError) -> Self {
+        match e {
+            WireError::Io(e) => Self::Io(e),
+            WireError::Timeout(e) => Self::Timeout(e),
+            WireError::Protocol(e) => Self::Protocol(e),
+        }
+    }
 }

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use regex::{Captures, Regex};
 use serde_json::Value;
 
-use crate::kweb::http::{Request, Response};
+use crate::wire::{Request, Response};
 
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -48,8 +48,8 @@ pub fn is_ui_page(request: &Request, expected: &Response) -> bool {
         regex::Regex::new(r"^/(|repos|[a-z]+(index|table|form)|kubeinfo/[^/]+|kubecreateform/[^/]+|productcreateform/[^/]+)$")
             .expect("valid regex")
     });
-    let path = request.path.split('?').next().unwrap_or_default();
-    UI.is_match(path)
+    let path = request.path();
+    UI.is_match(path.split('?').next().unwrap_or_default())
         && matches!(expected.status, 200 | 400)
         && expected.content_type().starts_with("text/html")
 }

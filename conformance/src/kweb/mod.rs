@@ -3,14 +3,14 @@
 //! differential mode.
 //!
 //! Data flow: `features/kweb/*.feature` → [`runner`] (cucumber) →
-//! [`steps`] (thin) → [`session`] (requests via [`request_step`] and
-//! [`http`], checks via [`expect`]) → the target chosen by [`target`].
+//! [`steps`] (thin) → [`session`] (requests via [`request_step`] and the
+//! raw [`crate::wire`] client, checks via [`expect`]) → the target chosen
+//! by [`target`].
 //! [`diff`] sends the same scenario requests to two kwebs and compares the
 //! answers after [`mask`]ing volatile values; [`replay`] sends every
 //! captured real-kweb request ([`capture`]) to simulators and compares.
 //!
 //! Modules:
-//! - [`http`]: raw HTTP/1.x client that keeps status line, header order and bytes.
 //! - [`request_step`]: the request language shared by steps and diff mode.
 //! - [`expect`]: body patterns, JSON subsets, the Bottle error page.
 //! - [`session`]: one scenario's requests, clean-up list and checks.
@@ -30,7 +30,6 @@ pub mod compat;
 pub mod diff;
 pub mod error;
 pub mod expect;
-pub mod http;
 pub mod mask;
 pub mod release;
 pub mod replay;

@@ -40,11 +40,11 @@ use serde::Deserialize;
 
 use crate::kweb::capture::Capture;
 use crate::kweb::error::KwebError;
-use crate::kweb::http::{Request, Target};
 use crate::kweb::mask::{Normalized, is_ui_page};
 use crate::kweb::release::{KcliRelease, OLDEST, PIN};
 use crate::kweb::request_step::{Vars, parse_request};
-use crate::kweb::target::{SEED_IMAGES, spawn_release_simulator, spawn_simulator};
+use crate::kweb::target::{SEED_IMAGES, Target, spawn_release_simulator, spawn_simulator};
+use crate::wire::Request;
 
 /// A kweb instance of the capture session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -91,7 +91,7 @@ impl Instance {
         if matches!(self, Self::Unreachable | Self::FakeType) {
             let off = Request::json("POST", "/_sim/backend", r#"{"reachable": false}"#);
             let exchange = target.send(&off).await?;
-            if exchange.response.status != 200 {
+            if exchange.status() != Some(200) {
                 return Err(KwebError::Simulator(format!(
                     "backend toggle refused:\n{exchange}"
                 )));
@@ -155,7 +155,7 @@ fn localise(request: &mut Request, fixtures: &Path) {
 /// Applies the random-name aliases learnt so far to a request.
 fn apply_aliases(request: &mut Request, aliases: &BTreeMap<String, String>) {
     for (captured, simulated) in aliases {
-        request.path = request.path.replace(captured.as_str(), simulated);
+        request.url = request.url.replace(captured.as_str(), simulated);
         let body = String::from_utf8_lossy(&request.body).replace(captured.as_str(), simulated);
         request.body = body.into_bytes();
     }
@@ -205,7 +205,7 @@ fn emulation(request: &Request, shape: &str) -> Request {
     let body = format!(
         r#"{{"method": "{}", "path": "{}", "max_count": 1, "response": {{"shape": "{shape}"{status}}}}}"#,
         request.method,
-        request.path.split('?').next().unwrap_or_default()
+        request.path().split('?').next().unwrap_or_default()
     );
     Request::json("POST", "/_sim/faults", &body)
 }
@@ -213,7 +213,7 @@ fn emulation(request: &Request, shape: &str) -> Request {
 /// Sends a control or set-up request and requires a 2xx answer.
 async fn must(target: &Target, request: &Request, why: &str) -> Result<(), KwebError> {
     let exchange = target.send(request).await?;
-    if exchange.response.status / 100 != 2 {
+    if exchange.status().is_none_or(|s| s / 100 != 2) {
         return Err(KwebError::Simulator(format!("{why} refused:\n{exchange}")));
     }
     Ok(())
@@ -277,7 +277,8 @@ pub async fn replay(
                 .await?;
             }
             let exchange = target.send(&request).await?;
-            learn_alias(capture, &exchange.response.text(), &mut aliases);
+            let answer = exchange.answer().map_err(KwebError::Protocol)?;
+            learn_alias(capture, &answer.text(), &mut aliases);
             let mut expected = capture.response.clone();
             for (captured, simulated) in &aliases {
                 expected.body = String::from_utf8_lossy(&expected.body)
@@ -287,15 +288,14 @@ pub async fn replay(
             let ui = is_ui_page(&request, &expected);
             let mut differences = Normalized::of(&expected)
                 .with_ui(ui)
-                .differences(&Normalized::of(&exchange.response).with_ui(ui));
-            let declared = exchange
-                .response
+                .differences(&Normalized::of(answer).with_ui(ui));
+            let declared = answer
                 .header("Content-Length")
                 .and_then(|v| v.parse::<usize>().ok());
-            if request.method != "HEAD" && declared != Some(exchange.response.body.len()) {
+            if request.method != "HEAD" && declared != Some(answer.body.len()) {
                 differences.push(format!(
                     "simulator Content-Length {declared:?} but {} body bytes",
-                    exchange.response.body.len()
+                    answer.body.len()
                 ));
             }
             outcomes.push(Outcome {
@@ -451,10 +451,11 @@ pub async fn check_release_ranges(
         };
         let target = spawn_release_simulator(OLDEST).await?;
         let exchange = target.send(&capture.request).await?;
+        let answer = exchange.answer().map_err(KwebError::Protocol)?;
         let ui = is_ui_page(&capture.request, &capture.response);
         let differences = Normalized::of(&capture.response)
             .with_ui(ui)
-            .differences(&Normalized::of(&exchange.response).with_ui(ui));
+            .differences(&Normalized::of(answer).with_ui(ui));
         if differences.is_empty() {
             problems.push(format!(
                 "{}: kweb-sim emulating kcli {OLDEST} reproduces it, so it does not depend on the release (since {}: {})",

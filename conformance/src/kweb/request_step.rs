@@ -32,7 +32,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::kweb::error::KwebError;
-use crate::kweb::http::Request;
+use crate::wire::Request;
 
 /// Substitution variables for paths and bodies (`${NAME}` → value).
 pub type Vars = BTreeMap<String, String>;
@@ -233,7 +233,7 @@ mod tests {
     #[test]
     fn plain_request() {
         let r = parse_request(r#""GET /vms""#, None, &vars()).expect("parses");
-        assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", "/vms"));
+        assert_eq!((r.method.as_str(), r.url.as_str()), ("GET", "/vms"));
         assert!(r.headers.is_empty() && r.body.is_empty());
     }
 

@@ -15,11 +15,10 @@ use cucumber::{World as _, cli};
 
 use crate::features::{FeatureSource, SourceParser, Suite as FeatureSuite};
 use crate::kweb::error::KwebError;
-use crate::kweb::http::Target;
 use crate::kweb::release::{KcliRelease, RunRelease, holds_for};
 use crate::kweb::report::{Failure, SuiteReport, failure_message};
 use crate::kweb::request_step::Vars;
-use crate::kweb::target::{Route, Targets, spawn_release_simulator};
+use crate::kweb::target::{Route, Target, Targets, spawn_release_simulator};
 use crate::kweb::world::{KwebWorld, SUITE, Suite};
 
 /// Where and what to run.

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::kweb::expect;
-use crate::kweb::http::{Exchange, Request, Target};
 use crate::kweb::request_step::{Vars, parse_request, substitute};
+use crate::kweb::target::Target;
+use crate::wire::{Exchange, Request, Response};
 
 /// Result of a check: `Err` holds the full failure report.
 pub type Check = Result<(), String>;
@@ -88,7 +89,7 @@ impl Session {
             }
             Err(e) => Err(format!(
                 "{e}\nreproduce: {}",
-                request.curl(&self.target.base)
+                crate::wire::curl::command(&self.target.resolve(&request))
             )),
         }
     }
@@ -123,7 +124,11 @@ impl Session {
         while let Some(request) = self.cleanups.pop() {
             match self.target.send(&request).await {
                 Ok(exchange) => self.history.push(exchange),
-                Err(e) => errors.push(format!("clean-up {} {}: {e}", request.method, request.path)),
+                Err(e) => errors.push(format!(
+                    "clean-up {} {}: {e}",
+                    request.method,
+                    request.path()
+                )),
             }
         }
         errors
@@ -158,6 +163,10 @@ impl Session {
             .ok_or_else(|| "no request has been sent yet".to_owned())
     }
 
+    fn last_response(&self) -> Result<&Response, String> {
+        self.last()?.answer()
+    }
+
     fn judge(&self, outcome: Result<(), String>) -> Check {
         outcome.map_err(|problem| match &self.last {
             Some(exchange) => format!("{problem}\n--- exchange ---\n{exchange}"),
@@ -167,8 +176,7 @@ impl Session {
 
     fn last_json(&self) -> Result<Value, String> {
         let exchange = self.last()?;
-        serde_json::from_slice(&exchange.response.body)
-            .map_err(|e| format!("body is not JSON: {e}"))
+        serde_json::from_slice(exchange.body()).map_err(|e| format!("body is not JSON: {e}"))
     }
 
     /// The status code is `code`.
@@ -176,7 +184,7 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn status(&self, code: u16) -> Check {
-        let got = self.last()?.response.status;
+        let got = self.last_response()?.status;
         self.judge(if got == code {
             Ok(())
         } else {
@@ -189,7 +197,7 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn status_line(&self, line: &str) -> Check {
-        let got = &self.last()?.response.status_line;
+        let got = &self.last_response()?.status_line;
         self.judge(if got == line {
             Ok(())
         } else {
@@ -202,7 +210,7 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn header(&self, name: &str, value: &str) -> Check {
-        let got = self.last()?.response.header(name);
+        let got = self.last_response()?.header(name);
         self.judge(if got == Some(value) {
             Ok(())
         } else {
@@ -215,7 +223,7 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn header_matches(&self, name: &str, pattern: &str) -> Check {
-        let got = self.last()?.response.header(name).map(str::to_owned);
+        let got = self.last_response()?.header(name).map(str::to_owned);
         self.judge(match got {
             Some(value) => expect::matches_pattern(&value, pattern),
             None => Err(format!("no header {name}")),
@@ -227,7 +235,7 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn no_header(&self, name: &str) -> Check {
-        let got = self.last()?.response.header(name);
+        let got = self.last_response()?.header(name);
         self.judge(got.map_or(Ok(()), |v| Err(format!("unexpected header {name}: {v}"))))
     }
 
@@ -237,8 +245,7 @@ impl Session {
     /// The failure report.
     pub fn header_order(&self, names: &[&str]) -> Check {
         let got: Vec<&str> = self
-            .last()?
-            .response
+            .last_response()?
             .headers
             .iter()
             .map(|(n, _)| n.as_str())
@@ -256,7 +263,7 @@ impl Session {
     /// The failure report.
     pub fn body_is(&self, text: &str) -> Check {
         let text = &self.expand(text)?;
-        let got = self.last()?.response.text();
+        let got = self.last_response()?.text();
         self.judge(if got == *text {
             Ok(())
         } else {
@@ -270,7 +277,7 @@ impl Session {
     /// The failure report.
     pub fn body_matches(&self, pattern: &str) -> Check {
         let pattern = &self.expand(pattern)?;
-        let got = self.last()?.response.text();
+        let got = self.last_response()?.text();
         self.judge(expect::matches_pattern(&got, pattern))
     }
 
@@ -280,7 +287,7 @@ impl Session {
     /// The failure report.
     pub fn body_contains(&self, needle: &str, present: bool) -> Check {
         let needle = &self.expand(needle)?;
-        let got = self.last()?.response.text();
+        let got = self.last_response()?.text();
         self.judge(if got.contains(needle) == present {
             Ok(())
         } else {
@@ -296,7 +303,7 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn body_len(&self, len: usize) -> Check {
-        let response = &self.last()?.response;
+        let response = self.last_response()?;
         let declared = response
             .header("Content-Length")
             .and_then(|v| v.parse::<usize>().ok());
@@ -315,7 +322,7 @@ impl Session {
     /// # Errors
     /// The failure report.
     pub fn content_length_consistent(&self) -> Check {
-        let response = &self.last()?.response;
+        let response = self.last_response()?;
         let declared = response
             .header("Content-Length")
             .and_then(|v| v.parse::<usize>().ok());
@@ -337,12 +344,12 @@ impl Session {
     pub fn error_page(&self, status: &str, text: &str) -> Check {
         let exchange = self.last()?;
         let host = exchange.request.header("X-Forwarded-Host").map_or_else(
-            || exchange.request.host_for(self.target.addr),
+            || exchange.request.host_for(&self.target.addr.to_string()),
             str::to_owned,
         );
         let expected = expect::bottle_error_page(
             status,
-            &expect::bottle_url(&host, &exchange.request.path),
+            &expect::bottle_url(&host, &exchange.request.path()),
             text,
         );
         self.body_is(&expected)

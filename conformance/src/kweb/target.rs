@@ -9,9 +9,11 @@
 //! one those scenarios are reported as not applicable.
 
 use std::fmt;
+use std::net::SocketAddr;
+use std::time::Instant;
 
 use crate::kweb::error::KwebError;
-use crate::kweb::http::{Request, Target};
+use crate::wire::{Exchange, Request, WireError};
 
 /// Volumes the live launcher seeds (`KWEB_SEED_IMAGES`, `kweb-live.md` §5.2)
 /// and the embedded simulator therefore seeds too.
@@ -58,6 +60,92 @@ impl fmt::Display for Instance {
         f.write_str(match self {
             Self::Readonly => "readonly",
             Self::Unreachable => "unreachable",
+        })
+    }
+}
+
+/// Where requests go: a kweb (real or simulated) on a TCP address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The base URL as given, without a trailing slash.
+    pub base: String,
+    /// The resolved socket address.
+    pub addr: SocketAddr,
+}
+
+impl Target {
+    /// Parses `http://HOST:PORT` (no path, no TLS; kweb has neither).
+    ///
+    /// # Errors
+    /// [`KwebError::Config`] for anything else.
+    pub fn parse(url: &str) -> Result<Self, KwebError> {
+        let base = url.trim_end_matches('/');
+        let authority = base.strip_prefix("http://").ok_or_else(|| {
+            KwebError::Config(format!("kweb URL {url:?} must start with http://"))
+        })?;
+        if authority.contains('/') {
+            return Err(KwebError::Config(format!(
+                "kweb URL {url:?} must not have a path"
+            )));
+        }
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(authority)
+            .map_err(|e| KwebError::Config(format!("kweb URL {url:?}: {e}")))?
+            .next()
+            .ok_or_else(|| KwebError::Config(format!("kweb URL {url:?} resolves to nothing")))?;
+        Ok(Self {
+            base: base.to_owned(),
+            addr,
+        })
+    }
+
+    /// The target for a simulator bound at `addr`.
+    #[must_use]
+    pub fn from_addr(addr: SocketAddr) -> Self {
+        Self {
+            base: format!("http://{addr}"),
+            addr,
+        }
+    }
+
+    /// `request` with a path URL made absolute against [`Target::base`].
+    #[must_use]
+    pub fn resolve(&self, request: &Request) -> Request {
+        let mut request = request.clone();
+        if request.url.starts_with('/') {
+            request.url = format!("{}{}", self.base, request.url);
+        }
+        request
+    }
+
+    /// Sends one request with the raw client ([`crate::wire::send_raw`]) to
+    /// [`Target::addr`] and reads the whole response; the exchange records
+    /// the absolute URL.
+    ///
+    /// # Errors
+    /// [`KwebError::Io`] on connection problems, [`KwebError::Timeout`] after
+    /// the request's timeout, [`KwebError::Protocol`] on a malformed answer.
+    pub async fn send(&self, request: &Request) -> Result<Exchange, KwebError> {
+        let request = self.resolve(request);
+        let started = Instant::now();
+        let response = crate::wire::send_raw(&self.addr.to_string(), &request)
+            .await
+            .map_err(|e| match e {
+                WireError::Timeout(_) => {
+                    KwebError::Timeout(format!("{} {}", request.method, request.path()))
+                }
+                WireError::Io(e) => KwebError::Io(format!(
+                    "{} {} to {}: {e}",
+                    request.method,
+                    request.path(),
+                    self.base
+                )),
+                WireError::Protocol(e) => KwebError::Protocol(e),
+            })?;
+        Ok(Exchange {
+            request,
+            response: Some(response),
+            error: None,
+            elapsed: started.elapsed(),
         })
     }
 }
@@ -213,9 +301,21 @@ mod tests {
     }
 
     #[test]
+    fn target_rejects_paths_and_other_schemes() {
+        assert!(Target::parse("https://127.0.0.1:1").is_err());
+        assert!(Target::parse("http://127.0.0.1:1/x").is_err());
+        let target = Target::parse("http://127.0.0.1:1/").expect("ok");
+        assert_eq!(target.base, "http://127.0.0.1:1");
+        assert_eq!(
+            target.resolve(&Request::new("GET", "/vms")).url,
+            "http://127.0.0.1:1/vms"
+        );
+    }
+
+    #[test]
     fn toggles_use_the_control_api() {
         let on = Instance::Unreachable.sim_toggle(true);
-        assert_eq!(on.path, "/_sim/backend");
+        assert_eq!(on.url, "/_sim/backend");
         assert_eq!(on.body, br#"{"reachable": false}"#);
         assert_eq!(
             Instance::Readonly.sim_toggle(false).body,

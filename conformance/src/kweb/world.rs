@@ -56,7 +56,7 @@ impl KwebWorld {
                     .send(&instance.sim_toggle(true))
                     .await
                     .map_err(|e| e.to_string())?;
-                if exchange.response.status != 200 {
+                if exchange.status() != Some(200) {
                     return Err(format!(
                         "cannot switch the simulator to {instance}:\n{exchange}"
                     ));

@@ -26,10 +26,11 @@ use futures::StreamExt as _;
 use tokio::task::JoinHandle;
 
 use crate::sp::context::{Outcome, ScenarioResult};
-use crate::sp::http::Exchange;
 use crate::sp::profile::Profile;
 use crate::sp::report::{self, AreaResult, FailureEntry, Report, Severity};
 use crate::sp::target::TargetIdentity;
+use crate::wire::Exchange;
+use crate::wire::client::{header_pairs, response_head};
 use rules::{Bounds, Judge, Rule, Violation};
 
 /// Largest request or answer body the proxy buffers (bytes). An SP must
@@ -262,50 +263,30 @@ async fn forward(
             );
         }
     };
-    let request_headers: Vec<(String, String)> = headers
-        .iter()
-        .filter(|(k, _)| forwarded(k))
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
     let mut req = client
         .request(method.clone(), &url)
         .body(request_body.clone());
     for (k, v) in headers.iter().filter(|(k, _)| forwarded(k)) {
         req = req.header(k, v);
     }
+    let mut request = crate::wire::Request::new(method.as_str(), url);
+    request.headers = header_pairs(headers.iter().filter(|(k, _)| forwarded(k)));
+    request.body = request_body.to_vec();
     let mut ex = Exchange {
-        method: method.to_string(),
-        url: url.clone(),
-        request_headers,
-        request_body: request_body.to_vec(),
-        status: None,
-        response_headers: Vec::new(),
-        response_body: Vec::new(),
+        request,
+        response: None,
         error: None,
         elapsed: Duration::ZERO,
     };
     let answer = match req.send().await {
         Ok(resp) => {
+            let mut head = response_head(resp.version(), resp.status(), resp.headers());
             let status = resp.status();
             let resp_headers = resp.headers().clone();
             match resp.bytes().await {
                 Ok(bytes) => {
-                    ex.status = Some(status.as_u16());
-                    ex.response_headers = resp_headers
-                        .iter()
-                        .map(|(k, v)| {
-                            (
-                                k.to_string(),
-                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                            )
-                        })
-                        .collect();
-                    ex.response_body = bytes.to_vec();
+                    head.body = bytes.to_vec();
+                    ex.response = Some(head);
                     let mut out = Response::new(Body::from(bytes));
                     *out.status_mut() = status;
                     for (k, v) in resp_headers.iter().filter(|(k, _)| forwarded(k)) {

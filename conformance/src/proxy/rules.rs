@@ -14,9 +14,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::sp::checks;
-use crate::sp::http::Exchange;
 use crate::sp::profile::Profile;
 use crate::sp::schemas::{Shape, validate};
+use crate::wire::Exchange;
 
 /// A rule the proxy judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -329,20 +329,20 @@ impl Judge {
     /// Judges one forwarded exchange observed at `now`; returns the new violations.
     pub fn exchange(&mut self, ex: &Exchange, now: Duration) -> Vec<Violation> {
         let mut out = Vec::new();
-        let (path, query) = path_and_query(&ex.url);
-        let route = classify(&ex.method, &path, query.as_deref());
+        let (path, query) = path_and_query(&ex.request.url);
+        let route = classify(&ex.request.method, &path, query.as_deref());
         let curl = Some(ex.curl());
         let fail = |rule: Rule, message: String| Violation {
             rule,
             message,
             reproduce: curl.clone(),
         };
-        let Some(status) = ex.status else {
+        let Some(status) = ex.status() else {
             let v = fail(
                 Rule::StatusCode,
                 format!(
                     "TMO-001: the SP did not answer {} {path}: {}",
-                    ex.method,
+                    ex.request.method,
                     ex.error.clone().unwrap_or_default()
                 ),
             );
@@ -362,7 +362,7 @@ impl Judge {
                         } else {
                             "API-001"
                         },
-                        ex.method,
+                        ex.request.method,
                         allowed(&route)
                     ),
                 );
@@ -379,7 +379,7 @@ impl Judge {
         }
         match route {
             Route::Create { service_type, id } if matches!(status, 200 | 201) => {
-                let sent = serde_json::from_slice::<Value>(&ex.request_body)
+                let sent = serde_json::from_slice::<Value>(&ex.request.body)
                     .ok()
                     .map(|b| {
                         if self.profile == Profile::Agent {
@@ -399,7 +399,7 @@ impl Judge {
             }
             Route::Delete { service_type, id } if status == 204 => {
                 self.hit(Rule::DeleteAnswer);
-                if !ex.response_body.is_empty() {
+                if !ex.body().is_empty() {
                     let v = fail(
                         Rule::DeleteAnswer,
                         format!("API-060: the 204 to DELETE {path} has a body"),
@@ -673,18 +673,18 @@ mod tests {
     use serde_json::json;
 
     fn ex(method: &str, url: &str, req: Value, status: u16, ct: &str, body: &str) -> Exchange {
+        let mut request = crate::wire::Request::new(method, url);
+        if !req.is_null() {
+            request.body = req.to_string().into_bytes();
+        }
         Exchange {
-            method: method.into(),
-            url: url.into(),
-            request_headers: vec![],
-            request_body: if req.is_null() {
-                vec![]
-            } else {
-                req.to_string().into_bytes()
-            },
-            status: Some(status),
-            response_headers: vec![("content-type".into(), ct.into())],
-            response_body: body.as_bytes().to_vec(),
+            request,
+            response: Some(crate::wire::Response {
+                status_line: format!("HTTP/1.1 {status}"),
+                status,
+                headers: vec![("content-type".into(), ct.into())],
+                body: body.as_bytes().to_vec(),
+            }),
             error: None,
             elapsed: Duration::ZERO,
         }

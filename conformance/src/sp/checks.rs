@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use crate::sp::http::Exchange;
 use crate::sp::profile::Profile;
 use crate::sp::schemas::{Shape, validate};
+use crate::wire::Exchange;
 
 /// Problem `type` prefix for slug URIs (§8.1).
 pub const PROBLEM_BASE: &str = "https://dcm-project.github.io/problems/";
@@ -24,7 +24,7 @@ pub fn plural(service_type: &str) -> String {
 /// # Errors
 /// When the status differs or there was no answer.
 pub fn status_is(ex: &Exchange, expected: &[u16]) -> Result<(), String> {
-    match ex.status {
+    match ex.status() {
         Some(s) if expected.contains(&s) => Ok(()),
         Some(s) => Err(format!("expected HTTP {expected:?}, got {s}")),
         None => Err(format!(
@@ -63,8 +63,8 @@ pub fn problem(
     if media.as_deref() != Some("application/problem+json") {
         return Err(format!(
             "ERR-001: a {} answer must be application/problem+json, Content-Type was {media:?}; body: {}",
-            ex.status.unwrap_or(0),
-            crate::sp::http::truncate(&ex.text(), 200)
+            ex.status().unwrap_or(0),
+            crate::wire::truncate(&ex.text(), 200)
         ));
     }
     let body = ex.json().map_err(|e| format!("ERR-001: {e}"))?;
@@ -75,10 +75,10 @@ pub fn problem(
         )
     })?;
     let got = body["status"].as_u64().unwrap_or(0);
-    if Some(got) != ex.status.map(u64::from) {
+    if Some(got) != ex.status().map(u64::from) {
         return Err(format!(
             "ERR-002: problem status {got} differs from HTTP status {:?}",
-            ex.status
+            ex.status()
         ));
     }
     let ptype = body["type"].as_str().unwrap_or_default();
@@ -118,7 +118,7 @@ pub fn leak_free(text: &str) -> Result<(), String> {
         if lower.contains(needle) {
             return Err(format!(
                 "contains {what}: {}",
-                crate::sp::http::truncate(text, 200)
+                crate::wire::truncate(text, 200)
             ));
         }
     }
@@ -230,7 +230,7 @@ pub fn event(
     let v: Value = serde_json::from_str(payload).map_err(|e| {
         format!(
             "EVT-001: payload is not a structured-mode JSON CloudEvent ({e}): {}",
-            crate::sp::http::truncate(payload, 200)
+            crate::wire::truncate(payload, 200)
         )
     })?;
     validate(Shape::CloudEvent, &v).map_err(|e| {
@@ -341,13 +341,13 @@ mod tests {
     #[test]
     fn plain_text_error_is_not_a_problem() {
         let ex = Exchange {
-            method: "POST".into(),
-            url: "http://x/api/v1alpha1/vms".into(),
-            request_headers: vec![],
-            request_body: vec![],
-            status: Some(400),
-            response_headers: vec![("content-type".into(), "text/plain".into())],
-            response_body: b"bad request".to_vec(),
+            request: crate::wire::Request::new("POST", "http://x/api/v1alpha1/vms"),
+            response: Some(crate::wire::Response {
+                status_line: "HTTP/1.1 400 Bad Request".into(),
+                status: 400,
+                headers: vec![("content-type".into(), "text/plain".into())],
+                body: b"bad request".to_vec(),
+            }),
             error: None,
             elapsed: std::time::Duration::ZERO,
         };

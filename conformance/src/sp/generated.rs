@@ -26,7 +26,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Value, json};
 
 use crate::sp::checks;
-use crate::sp::http::Exchange;
+use crate::wire::Exchange;
 
 /// Settings of the generated checks (`--seed`, `--generated-cases`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -480,7 +480,7 @@ pub fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
 /// # Errors
 /// The broken rule, with its requirement ID.
 pub fn judge(family: Family, sent: &Value, ex: &Exchange) -> Result<(), String> {
-    let Some(status) = ex.status else {
+    let Some(status) = ex.status() else {
         return Err(format!(
             "TMO-001: the create got no answer: {}",
             ex.error.clone().unwrap_or_default()

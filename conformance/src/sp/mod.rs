@@ -3,10 +3,11 @@
 //! Read in this order:
 //! - [`catalogue`]: the contract's requirement rows as data.
 //! - [`profile`]: contract profiles and status vocabularies.
-//! - [`wire`] and [`schemas`]: the suite's own wire shapes and their JSON
+//! - [`shapes`] and [`schemas`]: the suite's own wire shapes and their JSON
 //!   Schemas; every answer, registration and event is validated with them.
 //! - [`timeouts`]: the single timeout table (§12.3).
-//! - [`http`]: the recording HTTP client (exchange dump + curl line).
+//! - [`http`]: how steps send: the pooled [`crate::wire`] client plus the
+//!   run's status log (exchange dump + curl line on failure).
 //! - [`nats`]: finding or starting a NATS server.
 //! - [`target`]: what the suite runs against ([`target::Launcher`],
 //!   [`target::SpUnderTest`], capabilities, backend actions).
@@ -35,11 +36,11 @@ pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod schemas;
+pub mod shapes;
 mod steps;
 pub mod sweep;
 pub mod target;
 pub mod timeline;
 pub mod timeouts;
 pub mod watchdog;
-pub mod wire;
 pub mod world;

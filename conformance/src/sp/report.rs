@@ -357,6 +357,8 @@ fn xml_escape(s: &str) -> String {
 /// JUnit XML: one test case per scenario; MUST failures are `<failure>`,
 /// SHOULD failures and MAY gaps are `<skipped>` with the grade in the
 /// message, not-applicable and filtered scenarios are `<skipped>`.
+/// This is the suite's only JUnit writer: cucumber's own cannot grade a
+/// failure by requirement strength, so its `output-junit` feature is off.
 #[must_use]
 pub fn junit(report: &Report, results: &[ScenarioResult]) -> String {
     let is_ref = report.capabilities.contains(&Capability::Ref);

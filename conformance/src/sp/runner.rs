@@ -510,7 +510,7 @@ async fn cleanup(w: &mut SpWorld) -> Result<(), String> {
                 let del = del.clone();
                 async move {
                     let ex = crate::sp::http::send(&ctx.http, del).await;
-                    match ex.status {
+                    match ex.status() {
                         Some(204 | 404) => Ok(()),
                         other => Err(format!("DELETE answered {other:?}")),
                     }
@@ -524,10 +524,10 @@ async fn cleanup(w: &mut SpWorld) -> Result<(), String> {
                     let get = get.clone();
                     async move {
                         let ex = crate::sp::http::send(&ctx.http, get).await;
-                        if ex.status == Some(404) {
+                        if ex.status() == Some(404) {
                             Ok(())
                         } else {
-                            Err(format!("GET still answers {:?}", ex.status))
+                            Err(format!("GET still answers {:?}", ex.status()))
                         }
                     }
                 })
@@ -564,7 +564,7 @@ async fn verify_ledger(ctx: &RunContext) -> Vec<String> {
             }
             let ex = crate::sp::http::send(
                 &ctx.http,
-                crate::sp::http::Request::new("GET", url, Duration::from_secs(30)),
+                crate::wire::Request::new("GET", url).with_timeout(Duration::from_secs(30)),
             )
             .await;
             let Ok(page) = ex.json() else { break };
@@ -611,7 +611,7 @@ async fn check_orphans(ctx: &RunContext) -> Option<String> {
         async move {
             let ex = crate::sp::http::send(
                 &ctx.http,
-                crate::sp::http::Request::new("GET", url, Duration::from_secs(10)),
+                crate::wire::Request::new("GET", url).with_timeout(Duration::from_secs(10)),
             )
             .await;
             let body = ex

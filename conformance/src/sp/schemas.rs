@@ -1,4 +1,4 @@
-//! JSON Schemas derived from [`crate::sp::wire`] and the validators built
+//! JSON Schemas derived from [`crate::sp::shapes`] and the validators built
 //! from them. The schemas are snapshot-tested (`snapshots/`), so any change
 //! to a wire shape is reviewed like code.
 
@@ -8,22 +8,22 @@ use std::sync::OnceLock;
 use schemars::JsonSchema;
 use serde_json::Value;
 
-use crate::sp::wire;
+use crate::sp::shapes;
 
 /// The wire shapes the suite validates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Shape {
-    /// [`wire::Resource`].
+    /// [`shapes::Resource`].
     Resource,
-    /// [`wire::ResourceList`].
+    /// [`shapes::ResourceList`].
     ResourceList,
-    /// [`wire::Problem`].
+    /// [`shapes::Problem`].
     Problem,
-    /// [`wire::Health`].
+    /// [`shapes::Health`].
     Health,
-    /// [`wire::Registration`].
+    /// [`shapes::Registration`].
     Registration,
-    /// [`wire::CloudEvent`].
+    /// [`shapes::CloudEvent`].
     CloudEvent,
 }
 
@@ -55,12 +55,12 @@ impl Shape {
     #[must_use]
     pub fn schema(self) -> Value {
         match self {
-            Shape::Resource => schema_of::<wire::Resource>(),
-            Shape::ResourceList => schema_of::<wire::ResourceList>(),
-            Shape::Problem => schema_of::<wire::Problem>(),
-            Shape::Health => schema_of::<wire::Health>(),
-            Shape::Registration => schema_of::<wire::Registration>(),
-            Shape::CloudEvent => schema_of::<wire::CloudEvent>(),
+            Shape::Resource => schema_of::<shapes::Resource>(),
+            Shape::ResourceList => schema_of::<shapes::ResourceList>(),
+            Shape::Problem => schema_of::<shapes::Problem>(),
+            Shape::Health => schema_of::<shapes::Health>(),
+            Shape::Registration => schema_of::<shapes::Registration>(),
+            Shape::CloudEvent => schema_of::<shapes::CloudEvent>(),
         }
     }
 }

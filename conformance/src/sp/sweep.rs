@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use crate::sp::http::{self, Request};
+use crate::sp::http;
 use crate::sp::world::urlencode;
+use crate::wire::{self, Request};
 
 /// What a sweep found or did.
 #[derive(Debug, Clone)]
@@ -51,11 +52,15 @@ pub async fn matching_ids(
         if let Some(t) = &token {
             url.push_str(&format!("&page_token={}", urlencode(t)));
         }
-        let ex = http::send(client, Request::new("GET", url, Duration::from_secs(30))).await;
-        if ex.status != Some(200) {
+        let ex = http::send(
+            client,
+            Request::new("GET", url).with_timeout(Duration::from_secs(30)),
+        )
+        .await;
+        if ex.status() != Some(200) {
             return Err(SweepError::List {
                 endpoint: endpoint.into(),
-                reason: format!("HTTP {:?} {}", ex.status, ex.text()),
+                reason: format!("HTTP {:?} {}", ex.status(), ex.text()),
             });
         }
         let page = ex.json().map_err(|reason| SweepError::List {
@@ -98,23 +103,25 @@ pub async fn sweep(
                 let url = format!("{}/{}", ep.trim_end_matches('/'), urlencode(&id));
                 let del = http::send(
                     &client,
-                    Request::new("DELETE", url.clone(), Duration::from_secs(60)),
+                    Request::new("DELETE", url.clone()).with_timeout(Duration::from_secs(60)),
                 )
                 .await;
-                match del.status {
+                match del.status() {
                     Some(204 | 404) => {
-                        let get =
-                            http::send(&client, Request::new("GET", url, Duration::from_secs(30)))
-                                .await;
-                        if get.status == Some(404) {
+                        let get = http::send(
+                            &client,
+                            Request::new("GET", url).with_timeout(Duration::from_secs(30)),
+                        )
+                        .await;
+                        if get.status() == Some(404) {
                             "deleted".into()
                         } else {
-                            format!("delete accepted, GET still {:?}", get.status)
+                            format!("delete accepted, GET still {:?}", get.status())
                         }
                     }
                     other => format!(
                         "delete failed: HTTP {other:?} {}",
-                        http::truncate(&del.text(), 200)
+                        wire::truncate(&del.text(), 200)
                     ),
                 }
             } else {

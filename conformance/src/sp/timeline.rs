@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::dcm_sim::consumer::ReceivedEvent;
-use crate::sp::http::Exchange;
+use crate::wire::Exchange;
 
 /// How a status was seen; in the YAML report a plain map
 /// (`{kind: http, detail: GET 200}`), no YAML tags, so any YAML reader
@@ -81,8 +81,9 @@ impl StatusLog {
         }
         let via = Via::Http(format!(
             "{} {}",
-            ex.method,
-            ex.status.map_or_else(|| "-".to_owned(), |s| s.to_string())
+            ex.request.method,
+            ex.status()
+                .map_or_else(|| "-".to_owned(), |s| s.to_string())
         ));
         let mut seen = self.lock();
         for (id, status) in found {
@@ -100,9 +101,9 @@ impl StatusLog {
 /// list page, or `404` for a GET of one resource that found nothing.
 #[must_use]
 pub fn statuses_in(ex: &Exchange) -> Vec<(String, String)> {
-    let Ok(body) = serde_json::from_slice::<Value>(&ex.response_body) else {
-        if ex.method == "GET" && ex.status == Some(404) {
-            return id_from_url(&ex.url)
+    let Ok(body) = serde_json::from_slice::<Value>(ex.body()) else {
+        if ex.request.method == "GET" && ex.status() == Some(404) {
+            return id_from_url(&ex.request.url)
                 .map(|id| vec![(id, "404".to_owned())])
                 .unwrap_or_default();
         }
@@ -120,8 +121,8 @@ pub fn statuses_in(ex: &Exchange) -> Vec<(String, String)> {
     if let Some(pair) = one(&body) {
         return vec![pair];
     }
-    if ex.method == "GET" && ex.status == Some(404) {
-        return id_from_url(&ex.url)
+    if ex.request.method == "GET" && ex.status() == Some(404) {
+        return id_from_url(&ex.request.url)
             .map(|id| vec![(id, "404".to_owned())])
             .unwrap_or_default();
     }
@@ -223,13 +224,13 @@ mod tests {
 
     fn ex(method: &str, url: &str, status: u16, body: &str) -> Exchange {
         Exchange {
-            method: method.into(),
-            url: url.into(),
-            request_headers: Vec::new(),
-            request_body: Vec::new(),
-            status: Some(status),
-            response_headers: Vec::new(),
-            response_body: body.as_bytes().to_vec(),
+            request: crate::wire::Request::new(method, url),
+            response: Some(crate::wire::Response {
+                status_line: format!("HTTP/1.1 {status}"),
+                status,
+                headers: Vec::new(),
+                body: body.as_bytes().to_vec(),
+            }),
             error: None,
             elapsed: Duration::ZERO,
         }
@@ -278,8 +279,8 @@ mod tests {
                 statuses_in(&exchange),
                 want,
                 "{} {}",
-                exchange.method,
-                exchange.url
+                exchange.request.method,
+                exchange.request.url
             );
         }
     }

@@ -11,7 +11,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::sp::context::{EntryState, RunContext};
-use crate::sp::http::{self, Exchange, Request};
+use crate::sp::http;
+use crate::wire::{Exchange, Request, truncate};
 
 /// A resource the scenario created or tried to create.
 #[derive(Debug, Clone)]
@@ -203,11 +204,8 @@ impl SpWorld {
     /// A request with the `http_response` timeout.
     #[must_use]
     pub fn request(&self, method: &str, url: impl Into<String>) -> Request {
-        Request::new(
-            method,
-            url,
-            self.ctx.timeouts.get("http_response") + Duration::from_secs(5),
-        )
+        Request::new(method, url)
+            .with_timeout(self.ctx.timeouts.get("http_response") + Duration::from_secs(5))
     }
 
     /// Sends and records.
@@ -229,7 +227,7 @@ impl SpWorld {
 
     /// Updates the ledger from a create answer.
     pub fn settle(&self, id: &str, service_type: &str, ex: &Exchange) {
-        let state = match ex.status {
+        let state = match ex.status() {
             Some(s) if (400..500).contains(&s) => EntryState::Refused,
             _ => EntryState::Created,
         };
@@ -258,14 +256,11 @@ impl SpWorld {
         } else {
             serde_json::json!({ "spec": spec })
         };
-        let mut req = Request::new(
-            "POST",
-            url,
-            self.ctx.timeouts.get("create_response") + Duration::from_secs(5),
-        )
-        .json(&body);
+        let mut req = Request::new("POST", url)
+            .with_timeout(self.ctx.timeouts.get("create_response") + Duration::from_secs(5))
+            .with_json(&body);
         if agent && let Some(id) = id {
-            req = req.header("Idempotency-Key", &format!("key-{id}"));
+            req = req.with_header("Idempotency-Key", &format!("key-{id}"));
         }
         if let Some(id) = id {
             self.track(id, service_type, spec.clone());
@@ -324,7 +319,7 @@ impl SpWorld {
                 events.len()
             );
             for e in events {
-                let _ = writeln!(out, "  [{}] {}", e.subject, http::truncate(&e.payload, 400));
+                let _ = writeln!(out, "  [{}] {}", e.subject, truncate(&e.payload, 400));
             }
         }
         out

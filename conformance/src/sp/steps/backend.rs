@@ -222,7 +222,7 @@ async fn cut_create_outcome(
         .ok()
         .and_then(|b| b["status"].as_str().map(str::to_owned));
     match checks::cut_create_answer(ex.status, body_status.as_deref())? {
-        CutCreate::Kept => super::resources::shows_status(w, &key, &status).await,
+        CutCreate::Kept => super::status_vocabulary::shows_status(w, &key, &status).await,
         CutCreate::Refused(code) => {
             let rule =
                 format!("API-018: the create was answered {code} although the backend applied it");

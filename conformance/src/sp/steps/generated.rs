@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use crate::sp::dcm_schemas;
 use crate::sp::generated::{self, Family};
-use crate::sp::http::Exchange;
 use crate::sp::world::{SpWorld, StepResult};
+use crate::wire::Exchange;
 
 /// Shrinking stops after this many extra requests.
 const MAX_SHRINK_REQUESTS: u32 = 48;
@@ -61,10 +61,10 @@ async fn attempt(w: &mut SpWorld, family: Family, spec: &Value) -> Result<Verdic
     }
     if family == Family::Realistic {
         let got = w.get_current().await?;
-        if got.status != Some(200) {
+        if got.status() != Some(200) {
             let why = format!(
                 "API-040: GET of an accepted generated spec answered {:?}",
-                got.status
+                got.status()
             );
             return Ok(Err((why, got)));
         }

@@ -7,9 +7,10 @@ use serde_json::Value;
 
 use crate::dcm_sim::HealthState;
 use crate::sp::checks;
-use crate::sp::http::{self, Exchange};
+use crate::sp::http;
 use crate::sp::schemas::{Shape, validate};
 use crate::sp::world::{SpWorld, StepResult};
+use crate::wire::{Exchange, Request};
 
 async fn health_of_all(w: &mut SpWorld) -> Vec<Exchange> {
     let eps: Vec<String> = w
@@ -21,11 +22,8 @@ async fn health_of_all(w: &mut SpWorld) -> Vec<Exchange> {
     let mut out = Vec::new();
     for ep in eps {
         // Transport timeout from the table; lateness is judged by `health_response`.
-        let req = http::Request::new(
-            "GET",
-            format!("{ep}/health"),
-            w.ctx.timeouts.get("http_response"),
-        );
+        let req = Request::new("GET", format!("{ep}/health"))
+            .with_timeout(w.ctx.timeouts.get("http_response"));
         out.push(w.send(req).await);
     }
     out
@@ -42,10 +40,10 @@ async fn get_health(w: &mut SpWorld, again: String) -> StepResult {
 }
 
 fn health_valid(ex: &Exchange, profile: crate::sp::profile::Profile) -> StepResult {
-    if ex.status != Some(200) {
+    if ex.status() != Some(200) {
         return Err(format!(
             "HLT-002/HLT-003: health answered {:?} {}, must always be 200",
-            ex.status,
+            ex.status(),
             ex.error.clone().unwrap_or_default()
         ));
     }
@@ -139,7 +137,7 @@ async fn within(w: &mut SpWorld, key: String) -> StepResult {
     }
     let limit = w.ctx.timeouts.get(&key);
     for ex in &w.batch {
-        if ex.status.is_none() || ex.elapsed > limit {
+        if ex.status().is_none() || ex.elapsed > limit {
             return Err(format!(
                 "HLT-007: health took {} ms (limit {} ms)",
                 ex.elapsed.as_millis(),
@@ -169,11 +167,8 @@ async fn eventually_health(w: &mut SpWorld, key: String, want: String) -> StepRe
                 for ep in &eps {
                     let ex = http::send(
                         &ctx.http,
-                        http::Request::new(
-                            "GET",
-                            format!("{ep}/health"),
-                            ctx.timeouts.get("http_response"),
-                        ),
+                        Request::new("GET", format!("{ep}/health"))
+                            .with_timeout(ctx.timeouts.get("http_response")),
                     )
                     .await;
                     health_valid(&ex, profile)?;
@@ -253,7 +248,7 @@ async fn unhealthy_on_shutdown(w: &mut SpWorld) -> StepResult {
         while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
             let ex = http::send(
                 &client,
-                http::Request::new("GET", ep.clone(), Duration::from_millis(500)),
+                Request::new("GET", ep.clone()).with_timeout(Duration::from_millis(500)),
             )
             .await;
             if let Ok(v) = ex.json() {

@@ -494,10 +494,10 @@ async fn health_while_pending(w: &mut SpWorld) -> StepResult {
             let req = req.clone();
             async move {
                 let ex = crate::sp::http::send(&ctx.http, req).await;
-                if ex.status == Some(200) {
+                if ex.status() == Some(200) {
                     Ok(())
                 } else {
-                    Err(format!("health answered {:?}", ex.status))
+                    Err(format!("health answered {:?}", ex.status()))
                 }
             }
         })
