@@ -317,7 +317,7 @@ pub fn cut_create_answer(http: Option<u16>, status: Option<&str>) -> Result<CutC
 /// # Errors
 /// Names the status the resource went back to, or the unexpected answer.
 pub fn deleting_or_gone(ex: &Exchange) -> Result<(), String> {
-    match ex.status {
+    match ex.status() {
         Some(404) => Ok(()),
         Some(200) => {
             let body = ex.json()?;

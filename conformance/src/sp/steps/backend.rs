@@ -221,7 +221,7 @@ async fn cut_create_outcome(
         .json()
         .ok()
         .and_then(|b| b["status"].as_str().map(str::to_owned));
-    match checks::cut_create_answer(ex.status, body_status.as_deref())? {
+    match checks::cut_create_answer(ex.status(), body_status.as_deref())? {
         CutCreate::Kept => super::status_vocabulary::shows_status(w, &key, &status).await,
         CutCreate::Refused(code) => {
             let rule =
