@@ -1326,18 +1326,20 @@ impl SpUnderTest for FixtureSp {
                 BackendAction::Down => b.set_up(false),
                 BackendAction::Up => b.set_up(true),
                 BackendAction::Hang(d) => b.set_hang(Some(d)),
+                BackendAction::HangScoped { scope, duration } => b.set_slow(&scope, Some(duration)),
                 BackendAction::HangDelete { id, duration, .. } => b.hang_delete(
                     &name_of(&id).ok_or_else(|| anyhow::anyhow!("unknown id {id}"))?,
                     duration,
                 ),
-                BackendAction::Release => {
+                BackendAction::Release { scope } => {
                     b.set_hang(None);
                     b.release_deletes();
+                    b.set_slow(&scope, None);
                 }
-                BackendAction::RejectCreates => b.set_reject_creates(true),
-                BackendAction::AcceptCreates => b.set_reject_creates(false),
-                BackendAction::FailDeletes => b.set_fail_deletes(true),
-                BackendAction::AcceptDeletes => b.set_fail_deletes(false),
+                BackendAction::RejectCreates { scope } => b.set_reject_creates(&scope, true),
+                BackendAction::AcceptCreates { scope } => b.set_reject_creates(&scope, false),
+                BackendAction::FailDeletes { scope } => b.set_fail_deletes(&scope, true),
+                BackendAction::AcceptDeletes { scope } => b.set_fail_deletes(&scope, false),
                 BackendAction::Remove { id, .. } => {
                     b.remove(&name_of(&id).ok_or_else(|| anyhow::anyhow!("unknown id {id}"))?)
                 }
