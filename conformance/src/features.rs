@@ -59,6 +59,23 @@ impl FeatureSource {
     }
 }
 
+/// Writes the files kweb scenarios name through `${FIXTURES}`
+/// (`conformance/fixtures/kweb-configs/*.yml`, embedded at build time) to
+/// `dir/kweb-configs/`, creating the directories, and returns `dir`, the
+/// value of `${FIXTURES}`: the files then exist wherever the binary runs,
+/// source tree or not (a kweb on this machine reads plan files from there).
+///
+/// # Errors
+/// Creating the directory or writing a file.
+pub fn write_kweb_fixtures(dir: &Path) -> std::io::Result<PathBuf> {
+    let configs = dir.join("kweb-configs");
+    std::fs::create_dir_all(&configs)?;
+    for (name, text) in embedded::KWEB_CONFIGS {
+        std::fs::write(configs.join(name), text)?;
+    }
+    Ok(dir.to_path_buf())
+}
+
 /// One feature file's text.
 #[derive(Debug, Clone)]
 pub struct FeatureFile {

@@ -97,7 +97,7 @@ async fn kweb_diff(args: DiffArgs) -> Result<bool, KwebError> {
         &b,
         &features,
         args.tags.as_deref(),
-        &run_vars(scratch.path()),
+        &run_vars(scratch.path())?,
         a_release.release,
     )
     .await?;

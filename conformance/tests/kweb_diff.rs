@@ -21,7 +21,7 @@ async fn two_equal_simulators_are_equal() {
         &b,
         &FeatureSource::Dir(features_dir()),
         Some("@pools or @profiles or @snapshots"),
-        &run_vars(scratch.path()),
+        &run_vars(scratch.path()).expect("fixtures written"),
         PIN,
     )
     .await
@@ -44,7 +44,7 @@ async fn a_readonly_simulator_differs() {
         &b,
         &FeatureSource::Dir(features_dir()),
         Some("@pools"),
-        &run_vars(scratch.path()),
+        &run_vars(scratch.path()).expect("fixtures written"),
         PIN,
     )
     .await

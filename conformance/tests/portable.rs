@@ -2,7 +2,8 @@
 //! the source tree out of reach (a private mount namespace lays an empty
 //! tmpfs over the workspace), it still finds every SP and kweb scenario in
 //! its embedded copy, runs them against the embedded target and writes the
-//! reports, which say the features were embedded and give their hash.
+//! reports, which say the features were embedded and give their hash; the
+//! kweb plan scenarios find their `${FIXTURES}` files.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -98,6 +99,16 @@ fn a_copied_binary_runs_the_suite_without_the_source_tree() {
     assert!(yaml.contains("location: features/sp"), "{yaml}");
     assert!(cwd.join("reports/junit.xml").is_file());
     assert!(cwd.join("reports/conformance-report.html").is_file());
+
+    // The plan scenarios read `${FIXTURES}/kweb-configs/myplan.yml`: the
+    // copy written from the binary, the source tree being out of reach.
+    let out = run_hidden(&binary, &cwd, &["kweb", "--tags", "@plans"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(" 0 failed"),
+        "the plan scenarios pass: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -41,12 +41,12 @@ Feature: Orphans and reconciliation
   Scenario: The name prefix is configurable
     Then the target declares a configurable name prefix
 
-  @req-API-064 @req-API-017 @must @cap:backend-control @serial
+  @req-API-064 @req-API-017 @must @cap:backend-control
   Scenario: A delete during a background create leaves nothing behind
-    Given the backend hangs for 4 seconds on every call
+    Given the backend hangs for 4 seconds on every call for this scenario's resources
     When I create a resource with spec:
       """
-      {"service_type": "vm"}
+      {"service_type": "vm", "metadata": {"name": "{name}"}}
       """
     And I delete the resource
     Then the answer status is one of "204, 504, 409"

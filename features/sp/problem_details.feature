@@ -66,12 +66,12 @@ Feature: Problem details
     Then the answer is either 201 or a problem with status 502 or 504
     And the backend is brought back up
 
-  @req-ERR-011 @req-API-015 @must @cap:backend-control @serial
+  @req-ERR-011 @req-API-015 @must @cap:backend-control
   Scenario: A create the backend refuses is a problem and leaves no record
-    Given the backend refuses creates
+    Given the backend refuses creates of this scenario's resources
     When I create a resource with spec:
       """
-      {"service_type": "vm"}
+      {"service_type": "vm", "metadata": {"name": "{name}"}}
       """
     Then the answer is a problem with a 4xx or 5xx status
     And no resource exists for that id

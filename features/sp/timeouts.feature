@@ -4,12 +4,12 @@ Feature: Timeouts
   Background:
     Given the service type "vm"
 
-  @req-TMO-001 @req-API-014 @must @cap:backend-control @serial
+  @req-TMO-001 @req-API-014 @must @cap:backend-control
   Scenario: A create against a slow backend answers in time
-    Given the backend hangs longer than "create_response" on every call
+    Given the backend hangs longer than "create_response" on every call for this scenario's resources
     When I create a resource with spec:
       """
-      {"service_type": "vm"}
+      {"service_type": "vm", "metadata": {"name": "{name}"}}
       """
     Then the answer arrived within "create_response"
     And the answer is either 201 or a problem with status 502 or 504

@@ -141,13 +141,13 @@ Feature: VM lifecycle through the resource protocol
     Then the answer status is one of "204, 404"
     And within "delete_complete" getting the resource answers 404 "not-found"
 
-  @req-API-065 @req-ERR-010 @must @cap:backend-control @serial
+  @req-API-065 @req-ERR-010 @must @cap:backend-control
   Scenario: A failed backend delete is a 5xx problem and the resource stays
     Given a resource created with spec:
       """
-      {"service_type": "vm"}
+      {"service_type": "vm", "metadata": {"name": "{name}"}}
       """
-    And the backend fails deletes
+    And the backend fails deletes of this scenario's resources
     When I delete the resource
     Then the answer is a problem with status 502 or 504
     When the backend accepts deletes again

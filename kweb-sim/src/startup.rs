@@ -384,9 +384,10 @@ async fn process(shared: &Shared, req: &crate::http::wire::Request, local: Socke
 
     let resolved = resolve(&req.method, &decoded);
     let name = match &resolved {
-        Resolved::Handler(_, params, pattern) if !pattern.starts_with("/static/") => {
-            params.first().cloned()
-        }
+        Resolved::Handler(_, params, pattern) if !pattern.starts_with("/static/") => params
+            .first()
+            .cloned()
+            .or_else(|| crate::sim::faults::create_name(&req.method, pattern, &req.body)),
         _ => None,
     };
     let (fault, delay) = {

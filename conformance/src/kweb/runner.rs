@@ -72,7 +72,8 @@ pub fn features_dir() -> PathBuf {
     dir.canonicalize().unwrap_or(dir)
 }
 
-/// The crate's `fixtures` directory (`${FIXTURES}` in scenarios).
+/// The crate's `fixtures` directory in the source tree (the kweb captures
+/// the replay test reads); runs use an embedded copy ([`run_vars`]).
 #[must_use]
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -103,15 +104,25 @@ pub fn parse_tags(expression: &str) -> Result<TagOperation, KwebError> {
         .map_err(|e| KwebError::Config(format!("tag expression {expression:?}: {e}")))
 }
 
-/// The substitution variables of a run; `scratch` backs `${TMP}`.
-#[must_use]
-pub fn run_vars(scratch: &Path) -> Vars {
-    let fixtures = fixtures_dir();
-    let fixtures = fixtures.canonicalize().unwrap_or(fixtures);
-    Vars::from([
+/// The substitution variables of a run: `${TMP}` is `scratch`, and
+/// `${FIXTURES}` is `scratch/fixtures`, where the embedded fixture files are
+/// written ([`crate::features::write_kweb_fixtures`]), so a copied binary
+/// never points a kweb at the source tree.
+///
+/// # Errors
+/// [`KwebError::Io`] when the fixtures cannot be written.
+pub fn run_vars(scratch: &Path) -> Result<Vars, KwebError> {
+    let fixtures =
+        crate::features::write_kweb_fixtures(&scratch.join("fixtures")).map_err(|e| {
+            KwebError::Io(format!(
+                "writing the fixtures under {}: {e}",
+                scratch.display()
+            ))
+        })?;
+    Ok(Vars::from([
         ("FIXTURES".to_owned(), fixtures.display().to_string()),
         ("TMP".to_owned(), scratch.display().to_string()),
-    ])
+    ]))
 }
 
 /// Resolves the targets of `options`, starting the simulator when no URL is
@@ -169,7 +180,7 @@ pub async fn run(options: RunOptions) -> Result<Summary, KwebError> {
     SUITE
         .set(Suite {
             targets: targets.clone(),
-            vars: run_vars(scratch.path()),
+            vars: run_vars(scratch.path())?,
         })
         .map_err(|_| KwebError::Config("the kweb suite runs once per process".into()))?;
 
@@ -346,6 +357,26 @@ mod tests {
             skipped: 2,
         };
         assert_eq!(summary.line(), "kweb: 3 passed, 1 failed, 2 skipped");
+    }
+
+    /// `${FIXTURES}` names a copy in the run's scratch directory, never
+    /// the source tree, and the copy holds every file scenarios name.
+    #[test]
+    fn fixtures_are_written_into_the_scratch_directory() {
+        let scratch = tempfile::tempdir().expect("scratch");
+        let vars = run_vars(scratch.path()).expect("fixtures written");
+        let fixtures = PathBuf::from(&vars["FIXTURES"]);
+        assert!(
+            fixtures.starts_with(scratch.path()),
+            "{}",
+            fixtures.display()
+        );
+        for name in ["myplan.yml", "config.yml", "profiles.yml"] {
+            let copy = std::fs::read(fixtures.join("kweb-configs").join(name)).expect("copied");
+            let source =
+                std::fs::read(fixtures_dir().join("kweb-configs").join(name)).expect("source");
+            assert_eq!(copy, source, "{name}");
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::sp::context::{Outcome, ScenarioResult};
 use crate::sp::profile::Profile;
-use crate::sp::report::{self, AreaResult, FailureEntry, Report, Severity};
+use crate::sp::report::{self, Report};
 use crate::sp::target::TargetIdentity;
 use crate::wire::Exchange;
 use crate::wire::client::{header_pairs, response_head};
@@ -234,7 +234,21 @@ impl Proxy {
                 .into_iter()
                 .map(|p| format!("unresolved at exit: {p}")),
         );
-        let report = build_report(self.profile, target, &results, notes, now);
+        let report = report::assemble(
+            report::Inputs {
+                profile: self.profile.name().into(),
+                target,
+                capabilities: Vec::new(),
+                facts: BTreeMap::new(),
+                not_claimable_because: notes,
+                leftovers: Vec::new(),
+                orphans: None,
+                timeouts: BTreeMap::new(),
+                timelines: Vec::new(),
+                elapsed: now,
+            },
+            &results,
+        );
         (report, results)
     }
 }
@@ -375,93 +389,6 @@ fn results(judge: &Judge) -> Vec<ScenarioResult> {
             }
         })
         .collect()
-}
-
-fn build_report(
-    profile: Profile,
-    target: TargetIdentity,
-    results: &[ScenarioResult],
-    notes: Vec<String>,
-    elapsed: Duration,
-) -> Report {
-    let mut areas: BTreeMap<String, AreaResult> = BTreeMap::new();
-    let mut failures = Vec::new();
-    let (mut passed, mut failed, mut warnings, mut na) = (0, 0, 0, 0);
-    for r in results {
-        let area = r
-            .requirements()
-            .first()
-            .and_then(|q| q.split('-').next().map(str::to_owned))
-            .unwrap_or_else(|| "OTHER".into());
-        let a = areas.entry(area).or_insert_with(|| AreaResult {
-            result: "success".into(),
-            passed: 0,
-            failed: 0,
-            warnings: 0,
-            not_implemented: 0,
-            not_applicable: 0,
-            skipped: 0,
-            seconds: 0.0,
-        });
-        match r.outcome {
-            Outcome::Passed => {
-                passed += 1;
-                a.passed += 1;
-            }
-            Outcome::Failed => {
-                let must = report::severity(r, false) == Severity::Must;
-                if must {
-                    failed += 1;
-                    a.failed += 1;
-                    a.result = "failure".into();
-                } else {
-                    warnings += 1;
-                    a.warnings += 1;
-                }
-                failures.push(FailureEntry {
-                    scenario: format!("{}: {}", r.feature, r.scenario),
-                    grade: if must { "failure" } else { "warning" }.into(),
-                    requirements: r.requirements(),
-                    reason: r.reason.clone().unwrap_or_default(),
-                    reproduce: r
-                        .detail
-                        .iter()
-                        .flat_map(|d| d.lines())
-                        .filter_map(|l| l.strip_prefix("reproduce: ").map(str::to_owned))
-                        .collect(),
-                });
-            }
-            _ => {
-                na += 1;
-                a.not_applicable += 1;
-            }
-        }
-    }
-    Report {
-        suite_version: env!("CARGO_PKG_VERSION").into(),
-        contract_revision: crate::sp::catalogue::CONTRACT_REVISION.to_string(),
-        profile: profile.to_string(),
-        target,
-        capabilities: Vec::new(),
-        facts: BTreeMap::new(),
-        claimable: false,
-        result: if failed > 0 { "failure" } else { "success" }.into(),
-        not_claimable_because: notes,
-        areas,
-        passed,
-        failed,
-        warnings,
-        not_implemented: 0,
-        not_applicable: na,
-        skipped: 0,
-        failures,
-        leftovers: Vec::new(),
-        orphans: None,
-        timeouts: BTreeMap::new(),
-        duration_seconds: elapsed.as_secs_f64(),
-        timelines: Vec::new(),
-        features: None,
-    }
 }
 
 /// Options of `dcm-conformance proxy`.

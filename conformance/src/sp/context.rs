@@ -186,8 +186,6 @@ pub struct RunContext {
     pub launched_at: Instant,
     /// Generated checks' seed and case count (`--seed`, `--generated-cases`).
     pub generated: crate::sp::generated::GenSettings,
-    /// Guards scenarios that change shared state (backend, restart).
-    pub exclusive: tokio::sync::RwLock<()>,
     /// Statuses seen in HTTP answers, for the report's timelines.
     pub statuses: crate::sp::timeline::StatusLog,
     /// The running scenarios and their deadlines.
@@ -255,7 +253,6 @@ impl RunContext {
             ledger: Ledger::default(),
             launched_at: parts.launched_at,
             generated: parts.generated,
-            exclusive: tokio::sync::RwLock::new(()),
             statuses: crate::sp::timeline::StatusLog::default(),
             watch: crate::sp::watchdog::Watch::default(),
             results: Mutex::new(Vec::new()),

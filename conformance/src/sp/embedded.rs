@@ -68,7 +68,8 @@ struct EmbeddedSp {
     state: tempfile::TempDir,
     addr: SocketAddr,
     http: reqwest::Client,
-    /// Fault rules the suite added to kweb-sim, by purpose, with their ids.
+    /// Fault rules the suite added to kweb-sim, by `{scope}/{purpose}`, with
+    /// their ids.
     faults: tokio::sync::Mutex<BTreeMap<String, u64>>,
     running: tokio::sync::Mutex<Option<Running>>,
     _sim: Option<JoinHandle<()>>,
@@ -224,6 +225,18 @@ impl EmbeddedSp {
         Ok(())
     }
 
+    /// Removes the scope's fault rules whose purpose starts with `purpose`.
+    async fn remove_faults(&self, scope: &str, purpose: &str) -> anyhow::Result<()> {
+        self.remove_faults_under(&format!("{scope}/{purpose}"))
+            .await
+    }
+
+    /// The kweb-sim name glob of a scope's objects (their backend names
+    /// contain the scenario's metadata name, KCLI-003).
+    fn scope_glob(scope: &str) -> String {
+        format!("*{scope}*")
+    }
+
     /// Backend name per KCLI-003 for a spec without `metadata.name`.
     fn name_of(id: &str) -> anyhow::Result<String> {
         let mut base = String::new();
@@ -325,7 +338,13 @@ impl SpUnderTest for EmbeddedSp {
                         .await
                         .map(drop)
                 }
+                BackendAction::HangScoped { scope, duration } => {
+                    let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+                    let rule = json!({"name": Self::scope_glob(&scope), "delay_ms": ms});
+                    self.add_fault(&format!("{scope}/slow"), rule).await
+                }
                 BackendAction::HangDelete {
+                    scope,
                     service_type,
                     id,
                     duration,
@@ -334,36 +353,38 @@ impl SpUnderTest for EmbeddedSp {
                     let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
                     let path = format!("/{}/{name}", Self::kweb_collection(&service_type));
                     let rule = json!({"method": "DELETE", "path": path, "delay_ms": ms});
-                    self.add_fault(&format!("hang-delete:{id}"), rule).await
+                    self.add_fault(&format!("{scope}/slow-delete:{id}"), rule)
+                        .await
                 }
-                BackendAction::Release => {
-                    self.remove_faults_under("hang-delete:").await?;
+                BackendAction::Release { scope } => {
+                    self.remove_faults(&scope, "slow").await?;
                     self.sim("POST", "effects", json!({"latency_ms": 0}))
                         .await
                         .map(drop)
                 }
-                BackendAction::RejectCreates => {
-                    let rule = json!({"method": "POST", "path": "/vms*", "response": {"shape": "E1", "reason": "Image cst-missing not found"}});
-                    self.add_fault("reject-creates", rule).await
+                BackendAction::RejectCreates { scope } => {
+                    let rule = json!({"method": "POST", "path": "/vms", "name": Self::scope_glob(&scope), "response": {"shape": "E1", "reason": "Image cst-missing not found"}});
+                    self.add_fault(&format!("{scope}/reject-creates"), rule)
+                        .await
                 }
-                BackendAction::AcceptCreates => {
-                    self.remove_fault("reject-creates").await?;
+                BackendAction::AcceptCreates { scope } => {
+                    self.remove_faults(&scope, "reject-creates").await?;
                     self.remove_fault("cut-create").await
                 }
                 // kweb-sim's `cut_after` runs the create, then resets the
-                // connection. POST carries no name in its path, so the rule
-                // applies to the next create of any scenario (`@serial`).
+                // connection. The rule applies to the next create of any
+                // scenario, so its scenario runs `@serial`.
                 BackendAction::CutNextCreate { service_type } => {
                     let path = format!("/{}", Self::kweb_collection(&service_type));
                     let rule = json!({"method": "POST", "path": path, "transport": "cut_after", "max_count": 1});
                     self.add_fault("cut-create", rule).await
                 }
-                BackendAction::FailDeletes => {
-                    let rule = json!({"method": "DELETE", "path": "/vms/*", "response": {"shape": "E3", "status": 500}});
-                    self.add_fault("fail-deletes", rule).await
+                BackendAction::FailDeletes { scope } => {
+                    let rule = json!({"method": "DELETE", "path": "/vms/*", "name": Self::scope_glob(&scope), "response": {"shape": "E3", "status": 500}});
+                    self.add_fault(&format!("{scope}/fail-deletes"), rule).await
                 }
-                BackendAction::AcceptDeletes => {
-                    self.remove_fault("fail-deletes").await?;
+                BackendAction::AcceptDeletes { scope } => {
+                    self.remove_faults(&scope, "fail-deletes").await?;
                     self.remove_faults_under("cut-delete:").await
                 }
                 BackendAction::CutDelete { service_type, id } => {

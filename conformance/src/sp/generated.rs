@@ -5,7 +5,9 @@
 //! Three families:
 //! - [`Family::Realistic`]: what a DCM catalog sends: schema-shaped members
 //!   with modest values, other providers' `provider_hints` (the schema's
-//!   example namespaces, never `kcli`), metadata labels and unknown members
+//!   example namespaces, never the one the target declares reading:
+//!   `--sp-hint-namespace`, `kcli` for the reference provider), metadata
+//!   labels and unknown members
 //!   (the schemas allow additional properties). Members whose values name a
 //!   backend catalog entry (`guest_os`, a cluster `version`) are left out,
 //!   since a conformant SP may refuse an unknown one with 422 (VAL-011), and
@@ -80,10 +82,6 @@ impl Family {
 /// entries that a conformant SP may refuse with 422 (VAL-011).
 const CATALOG_MEMBERS: &[(&str, &str)] = &[("vm", "guest_os"), ("cluster", "version")];
 
-/// The provider-hint namespace of the reference provider; no generated spec
-/// uses it (the contract binds it to the reference provider only).
-const OWN_HINTS: &str = "kcli";
-
 /// A deterministic test runner for `seed` and a scenario label.
 #[must_use]
 pub fn runner(seed: u64, label: &str) -> TestRunner {
@@ -102,8 +100,34 @@ pub fn runner(seed: u64, label: &str) -> TestRunner {
 }
 
 /// The spec strategy for `service_type` (`schema` from
-/// [`crate::sp::dcm_schemas::spec_schema`]).
-pub fn strategy(schema: &Value, service_type: &str, family: Family) -> BoxedStrategy<Value> {
+/// [`crate::sp::dcm_schemas::spec_schema`]). `own_hints`: the
+/// `provider_hints` namespace the target declares reading (the
+/// `hint-namespace` fact); no spec carries it, so every hint sent is another
+/// provider's, which the SP must ignore and echo.
+pub fn strategy(
+    schema: &Value,
+    service_type: &str,
+    family: Family,
+    own_hints: Option<&str>,
+) -> BoxedStrategy<Value> {
+    let own = own_hints.map(str::to_owned);
+    specs(schema, service_type, family)
+        .prop_map(move |v| without_hints(v, own.as_deref()))
+        .boxed()
+}
+
+/// Removes `provider_hints.{namespace}`.
+fn without_hints(mut v: Value, namespace: Option<&str>) -> Value {
+    if let (Some(ns), Some(hints)) = (
+        namespace,
+        v.get_mut("provider_hints").and_then(Value::as_object_mut),
+    ) {
+        hints.remove(ns);
+    }
+    v
+}
+
+fn specs(schema: &Value, service_type: &str, family: Family) -> BoxedStrategy<Value> {
     let st = service_type.to_owned();
     match family {
         Family::Realistic => object(schema, family, true, Some(service_type))
@@ -346,7 +370,7 @@ fn object(
 
 /// Members of a map-like object (`additionalProperties` is a schema:
 /// `provider_hints`, `labels`). Realistic keys come from the schema's
-/// example; the reference provider's own hint namespace is never used.
+/// example.
 fn map_members(
     schema: &Value,
     values: &Value,
@@ -354,13 +378,11 @@ fn map_members(
 ) -> BoxedStrategy<Vec<(String, Value)>> {
     let example_keys: Vec<String> = schema["example"]
         .as_object()
-        .map(|o| o.keys().filter(|k| *k != OWN_HINTS).cloned().collect())
+        .map(|o| o.keys().cloned().collect())
         .unwrap_or_default();
     let keys: BoxedStrategy<String> = match family {
         Family::Realistic if !example_keys.is_empty() => prop::sample::select(example_keys).boxed(),
-        _ => "[a-z][a-z0-9-]{0,10}"
-            .prop_filter("not the reference provider's namespace", |k| k != OWN_HINTS)
-            .boxed(),
+        _ => "[a-z][a-z0-9-]{0,10}".boxed(),
     };
     prop::collection::vec((keys, value(values, family)), 0..=2).boxed()
 }
@@ -538,8 +560,18 @@ mod tests {
     use proptest::strategy::{Strategy, ValueTree};
 
     fn sample(st: &str, family: Family, seed: u64, n: usize) -> Vec<Value> {
+        sample_for(st, family, seed, n, Some("kcli"))
+    }
+
+    fn sample_for(
+        st: &str,
+        family: Family,
+        seed: u64,
+        n: usize,
+        own_hints: Option<&str>,
+    ) -> Vec<Value> {
         let schema = spec_schema(st).expect("schema");
-        let strat = strategy(&schema, st, family);
+        let strat = strategy(&schema, st, family, own_hints);
         let mut r = runner(seed, "test");
         (0..n)
             .map(|_| strat.new_tree(&mut r).expect("tree").current())
@@ -588,6 +620,23 @@ mod tests {
         for spec in sample("cluster", Family::Realistic, 3, 32) {
             assert!(spec.get("version").is_none(), "{spec}");
         }
+    }
+
+    /// The schema's example namespaces (`kubevirt`, `vmware`, `aws`) are
+    /// sent unless the target declares reading one of them.
+    #[test]
+    fn no_spec_carries_the_hint_namespace_the_target_declares() {
+        let carries = |own: Option<&str>, family: Family| {
+            sample_for("vm", family, 9, 96, own)
+                .iter()
+                .filter(|s| s.pointer("/provider_hints/aws").is_some())
+                .count()
+        };
+        for family in [Family::Realistic, Family::Arbitrary, Family::NearValid] {
+            assert_eq!(carries(Some("aws"), family), 0, "{family:?}");
+        }
+        assert!(carries(None, Family::Realistic) > 0);
+        assert!(carries(Some("kcli"), Family::Realistic) > 0);
     }
 
     #[test]

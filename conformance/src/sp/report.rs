@@ -162,7 +162,36 @@ fn area_of(result: &ScenarioResult) -> String {
         .unwrap_or_else(|| "OTHER".into())
 }
 
-/// Builds the report.
+/// What a report says besides the results: who was judged, how, and the
+/// run's circumstances. The suite ([`build`]) and the proxy
+/// ([`crate::proxy`]) fill it in; [`assemble`] grades.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// Profile name.
+    pub profile: String,
+    /// The target.
+    pub target: TargetIdentity,
+    /// Capabilities the target offered (`ref` grades `Ref` rows).
+    pub capabilities: Vec<Capability>,
+    /// Facts the target declared.
+    pub facts: BTreeMap<String, String>,
+    /// Why the result cannot be claimed (none: claimable).
+    pub not_claimable_because: Vec<String>,
+    /// Ledger ids still present at the end (ORP-021).
+    pub leftovers: Vec<String>,
+    /// ORP-024 finding, if any.
+    pub orphans: Option<String>,
+    /// The effective timeout table.
+    pub timeouts: BTreeMap<String, Entry>,
+    /// Status timelines of the resources the suite created.
+    pub timelines: Vec<ResourceTimeline>,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+/// Builds the report of a suite run from its context: the filters, the
+/// timeouts beyond their maximum (TMO-021) and leftovers (ORP-021) make it
+/// not claimable.
 #[must_use]
 pub fn build(
     ctx: &RunContext,
@@ -172,7 +201,56 @@ pub fn build(
     orphans: Option<String>,
     elapsed: Duration,
 ) -> Report {
-    let is_ref = ctx.caps.contains(&Capability::Ref);
+    let mut not_claimable = Vec::new();
+    if filtered {
+        not_claimable.push("scenario filters were applied".to_owned());
+    }
+    for k in ctx.timeouts.beyond_maximum() {
+        not_claimable.push(format!(
+            "timeout {k} overridden beyond its documented maximum (TMO-021)"
+        ));
+    }
+    if !leftovers.is_empty() {
+        not_claimable.push("resources were left behind (ORP-021)".into());
+    }
+    let mut target = ctx.sp.identity();
+    target.services = ctx
+        .services
+        .iter()
+        .map(|(k, v)| (k.clone(), v.endpoint.clone()))
+        .collect();
+    let inputs = Inputs {
+        profile: ctx.profile.name().into(),
+        target,
+        capabilities: ctx.caps.iter().copied().collect(),
+        facts: ctx.sp.facts(),
+        not_claimable_because: not_claimable,
+        leftovers,
+        orphans,
+        timeouts: ctx.timeouts.entries().clone(),
+        timelines: timeline::timelines(
+            &ctx.ledger
+                .entries()
+                .into_iter()
+                .filter(|e| e.state != EntryState::Refused)
+                .map(|e| (e.service_type, e.id, e.scenario))
+                .collect::<Vec<_>>(),
+            &ctx.statuses,
+            &ctx.dcm.events.all(),
+            ctx.launched_at,
+        ),
+        elapsed,
+    };
+    assemble(inputs, results)
+}
+
+/// Grades `results` (§1.3) into the report: per-area and total counts,
+/// the failure list, and the verdict (`failure` with a failed MUST,
+/// `partial` when a MUST scenario was not run or the run is not claimable,
+/// `success` otherwise).
+#[must_use]
+pub fn assemble(inputs: Inputs, results: &[ScenarioResult]) -> Report {
+    let is_ref = inputs.capabilities.contains(&Capability::Ref);
     let mut areas: BTreeMap<String, AreaResult> = BTreeMap::new();
     let mut failures = Vec::new();
     let (mut passed, mut failed, mut warnings, mut not_impl, mut na, mut skipped) =
@@ -247,41 +325,25 @@ pub fn build(
             "success".into()
         };
     }
-    let mut not_claimable = Vec::new();
-    if filtered {
-        not_claimable.push("scenario filters were applied".to_owned());
-    }
-    for k in ctx.timeouts.beyond_maximum() {
-        not_claimable.push(format!(
-            "timeout {k} overridden beyond its documented maximum (TMO-021)"
-        ));
-    }
-    if !leftovers.is_empty() {
-        not_claimable.push("resources were left behind (ORP-021)".into());
-    }
     let result = if failed > 0 {
         "failure"
-    } else if !not_claimable.is_empty() || areas.values().any(|a| a.result == "partial") {
+    } else if !inputs.not_claimable_because.is_empty()
+        || areas.values().any(|a| a.result == "partial")
+    {
         "partial"
     } else {
         "success"
     };
-    let mut identity = ctx.sp.identity();
-    identity.services = ctx
-        .services
-        .iter()
-        .map(|(k, v)| (k.clone(), v.endpoint.clone()))
-        .collect();
     Report {
         suite_version: env!("CARGO_PKG_VERSION").into(),
         contract_revision: CONTRACT_REVISION.into(),
-        profile: ctx.profile.name().into(),
-        target: identity,
-        capabilities: ctx.caps.iter().copied().collect(),
-        facts: ctx.sp.facts(),
-        claimable: not_claimable.is_empty(),
+        profile: inputs.profile,
+        target: inputs.target,
+        capabilities: inputs.capabilities,
+        facts: inputs.facts,
+        claimable: inputs.not_claimable_because.is_empty(),
         result: result.into(),
-        not_claimable_because: not_claimable,
+        not_claimable_because: inputs.not_claimable_because,
         areas,
         passed,
         failed,
@@ -290,21 +352,11 @@ pub fn build(
         not_applicable: na,
         skipped,
         failures,
-        leftovers,
-        orphans,
-        timeouts: ctx.timeouts.entries().clone(),
-        duration_seconds: elapsed.as_secs_f64(),
-        timelines: timeline::timelines(
-            &ctx.ledger
-                .entries()
-                .into_iter()
-                .filter(|e| e.state != EntryState::Refused)
-                .map(|e| (e.service_type, e.id, e.scenario))
-                .collect::<Vec<_>>(),
-            &ctx.statuses,
-            &ctx.dcm.events.all(),
-            ctx.launched_at,
-        ),
+        leftovers: inputs.leftovers,
+        orphans: inputs.orphans,
+        timeouts: inputs.timeouts,
+        duration_seconds: inputs.elapsed.as_secs_f64(),
+        timelines: inputs.timelines,
         features: None,
     }
 }
@@ -504,4 +556,85 @@ pub fn terminal(report: &Report, results: &[ScenarioResult]) -> String {
         report.skipped + report.not_applicable
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(tags: &[&str], outcome: Outcome) -> ScenarioResult {
+        ScenarioResult {
+            feature: "f".into(),
+            scenario: tags.join(" "),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            outcome,
+            reason: None,
+            detail: None,
+            seconds: 1.5,
+        }
+    }
+
+    fn inputs(notes: &[&str]) -> Inputs {
+        Inputs {
+            profile: "dcm-v1alpha1".into(),
+            target: TargetIdentity {
+                kind: "proxy".into(),
+                product: "p".into(),
+                version: String::new(),
+                services: BTreeMap::new(),
+            },
+            capabilities: Vec::new(),
+            facts: BTreeMap::new(),
+            not_claimable_because: notes.iter().map(|n| (*n).to_owned()).collect(),
+            leftovers: Vec::new(),
+            orphans: None,
+            timeouts: BTreeMap::new(),
+            timelines: Vec::new(),
+            elapsed: Duration::from_secs(2),
+        }
+    }
+
+    /// (results, not-claimable notes, verdict, MUST failures, warnings)
+    #[test]
+    fn the_verdict_follows_musts_untested_musts_and_claimability() {
+        let must_ok = || result(&["req-ERR-001", "must"], Outcome::Passed);
+        let cases = [
+            (vec![must_ok()], vec![], "success", 0, 0),
+            (vec![must_ok()], vec!["filters"], "partial", 0, 0),
+            (
+                vec![must_ok(), result(&["req-ERR-002", "must"], Outcome::Failed)],
+                vec![],
+                "failure",
+                1,
+                0,
+            ),
+            (
+                vec![
+                    must_ok(),
+                    result(&["req-API-041", "should"], Outcome::Failed),
+                ],
+                vec![],
+                "success",
+                0,
+                1,
+            ),
+            (
+                vec![result(&["req-ERR-002", "must"], Outcome::NotApplicable)],
+                vec![],
+                "partial",
+                0,
+                0,
+            ),
+        ];
+        for (results, notes, verdict, failed, warnings) in cases {
+            let report = assemble(inputs(&notes), &results);
+            assert_eq!(report.result, verdict, "{notes:?} {results:?}");
+            assert_eq!(report.claimable, notes.is_empty());
+            assert_eq!((report.failed, report.warnings), (failed, warnings));
+            assert_eq!(report.failures.len(), failed + warnings);
+        }
+        let report = assemble(inputs(&[]), &[must_ok(), must_ok()]);
+        assert_eq!(report.areas["ERR"].passed, 2);
+        assert!((report.areas["ERR"].seconds - 3.0).abs() < 1e-9);
+    }
 }

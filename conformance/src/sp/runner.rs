@@ -459,11 +459,16 @@ async fn run_cucumber(opts: &RunOptions, selection: Selection) {
 async fn cleanup(w: &mut SpWorld) -> Result<(), String> {
     use crate::sp::target::BackendAction;
     if w.backend_dirty {
+        let scope = w.name.clone();
         for a in [
             BackendAction::Up,
-            BackendAction::Release,
-            BackendAction::AcceptCreates,
-            BackendAction::AcceptDeletes,
+            BackendAction::Release {
+                scope: scope.clone(),
+            },
+            BackendAction::AcceptCreates {
+                scope: scope.clone(),
+            },
+            BackendAction::AcceptDeletes { scope },
         ] {
             let _ = w.ctx.sp.backend(a).await;
         }

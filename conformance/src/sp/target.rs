@@ -82,6 +82,12 @@ impl FromStr for Capability {
 }
 
 /// A change the suite asks the SP's backend to make.
+///
+/// Global changes (down, a hang of every call) touch every scenario, which
+/// therefore runs `@serial`. Scoped ones carry a `scope`, the scenario's
+/// unique metadata name (`{name}`): they touch only backend objects whose
+/// name contains it (the scenario's specs set `metadata.name` to `{name}`,
+/// KCLI-003), so the scenario runs concurrently with the others.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackendAction {
     /// The backend stops answering (connection refused).
@@ -90,10 +96,19 @@ pub enum BackendAction {
     Up,
     /// Every backend call hangs for this long.
     Hang(Duration),
-    /// Only the backend delete of this resource's object takes this long
-    /// (other scenarios are unaffected, so the scenario needs no `@serial`);
-    /// ended by [`BackendAction::Release`].
+    /// Every backend call on the scenario's objects takes this long, their
+    /// creates included; ended by [`BackendAction::Release`].
+    HangScoped {
+        /// The scenario's metadata name.
+        scope: String,
+        /// How long each call takes.
+        duration: Duration,
+    },
+    /// Only the backend delete of this resource's object takes this long;
+    /// ended by [`BackendAction::Release`] of the same scope.
     HangDelete {
+        /// The scenario's metadata name.
+        scope: String,
         /// Service type.
         service_type: String,
         /// DCM id.
@@ -101,12 +116,24 @@ pub enum BackendAction {
         /// How long the delete takes.
         duration: Duration,
     },
-    /// Backend calls answer at normal speed again.
-    Release,
-    /// Creates are refused by the backend (synchronously, API-015).
-    RejectCreates,
-    /// Creates work again (and a pending [`BackendAction::CutNextCreate`] ends).
-    AcceptCreates,
+    /// Backend calls answer at normal speed again: the global hang and the
+    /// scope's slow calls end.
+    Release {
+        /// The scenario's metadata name.
+        scope: String,
+    },
+    /// Creates of the scenario's objects are refused by the backend
+    /// (synchronously, API-015).
+    RejectCreates {
+        /// The scenario's metadata name.
+        scope: String,
+    },
+    /// Creates of the scenario's objects work again (and a pending
+    /// [`BackendAction::CutNextCreate`] ends).
+    AcceptCreates {
+        /// The scenario's metadata name.
+        scope: String,
+    },
     /// The backend applies the SP's next create of this service type (the
     /// resource comes into being), then cuts the connection without
     /// answering: the SP cannot know the outcome (API-018). Ended by
@@ -115,10 +142,17 @@ pub enum BackendAction {
         /// Service type.
         service_type: String,
     },
-    /// Deletes fail in the backend (API-065).
-    FailDeletes,
-    /// Deletes work again (and a pending [`BackendAction::CutDelete`] ends).
-    AcceptDeletes,
+    /// Deletes of the scenario's objects fail in the backend (API-065).
+    FailDeletes {
+        /// The scenario's metadata name.
+        scope: String,
+    },
+    /// Deletes of the scenario's objects work again (and a pending
+    /// [`BackendAction::CutDelete`] ends).
+    AcceptDeletes {
+        /// The scenario's metadata name.
+        scope: String,
+    },
     /// The backend applies the next delete of this resource's object, then
     /// cuts the connection without answering (API-018, TMO-002). Ended by
     /// [`BackendAction::AcceptDeletes`] if it has not fired.

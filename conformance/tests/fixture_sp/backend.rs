@@ -21,8 +21,13 @@ pub(crate) struct Object {
 #[derive(Debug, Default)]
 struct Inner {
     up: bool,
-    reject_creates: bool,
-    fail_deletes: bool,
+    /// Scopes whose objects' creates are refused (an object is in a scope
+    /// when its name contains it).
+    reject_creates: BTreeSet<String>,
+    /// Scopes whose objects' deletes fail.
+    fail_deletes: BTreeSet<String>,
+    /// Scopes whose objects' creates and deletes take this long.
+    slow: BTreeMap<String, Duration>,
     /// The next create is applied, then its call is cut (API-018).
     cut_next_create: bool,
     /// Objects whose next delete is applied, then its call is cut.
@@ -64,6 +69,15 @@ impl Default for Backend {
             })),
             hang_tx: Arc::new(tx),
         }
+    }
+}
+
+/// Puts `scope` into `set` (`on`) or takes it out.
+fn toggle(set: &mut BTreeSet<String>, scope: &str, on: bool) {
+    if on {
+        set.insert(scope.to_owned());
+    } else {
+        set.remove(scope);
     }
 }
 
@@ -112,14 +126,36 @@ impl Backend {
         self.lock().up = up;
     }
 
-    /// Creates refused.
-    pub(crate) fn set_reject_creates(&self, v: bool) {
-        self.lock().reject_creates = v;
+    /// Creates of the scope's objects refused (or accepted again).
+    pub(crate) fn set_reject_creates(&self, scope: &str, v: bool) {
+        toggle(&mut self.lock().reject_creates, scope, v);
     }
 
-    /// Deletes fail.
-    pub(crate) fn set_fail_deletes(&self, v: bool) {
-        self.lock().fail_deletes = v;
+    /// Deletes of the scope's objects fail (or work again).
+    pub(crate) fn set_fail_deletes(&self, scope: &str, v: bool) {
+        toggle(&mut self.lock().fail_deletes, scope, v);
+    }
+
+    /// Creates and deletes of the scope's objects take `d` (`None`: normal).
+    pub(crate) fn set_slow(&self, scope: &str, d: Option<Duration>) {
+        let mut b = self.lock();
+        match d {
+            Some(d) => b.slow.insert(scope.to_owned(), d),
+            None => b.slow.remove(scope),
+        };
+    }
+
+    /// Waits out the slowness of `name`'s scope, if any.
+    async fn slow_call(&self, name: &str) {
+        let slow = self
+            .lock()
+            .slow
+            .iter()
+            .find(|(scope, _)| name.contains(scope.as_str()))
+            .map(|(_, d)| *d);
+        if let Some(d) = slow {
+            tokio::time::sleep(d).await;
+        }
     }
 
     /// The next create is applied and then cut (`true`), or no longer (`false`).
@@ -152,11 +188,12 @@ impl Backend {
     /// Creates `name`.
     pub(crate) async fn create(&self, name: &str, kind: &str) -> Result<(), BackendError> {
         self.delay().await;
+        self.slow_call(name).await;
         let mut b = self.lock();
         if !b.up {
             return Err(BackendError::Down);
         }
-        if b.reject_creates {
+        if b.reject_creates.iter().any(|s| name.contains(s.as_str())) {
             return Err(BackendError::Refused("backend refused the create".into()));
         }
         if b.objects.contains_key(name) {
@@ -185,6 +222,7 @@ impl Backend {
     /// Deletes `name`; `Ok(false)` when it was already gone.
     pub(crate) async fn delete(&self, name: &str) -> Result<bool, BackendError> {
         self.delay().await;
+        self.slow_call(name).await;
         let slow = self.lock().slow_deletes.get(name).copied();
         if let Some(until) = slow {
             tokio::time::sleep_until(until).await;
@@ -193,7 +231,7 @@ impl Backend {
         if !b.up {
             return Err(BackendError::Down);
         }
-        if b.fail_deletes {
+        if b.fail_deletes.iter().any(|s| name.contains(s.as_str())) {
             return Err(BackendError::Refused("backend failed the delete".into()));
         }
         let existed = b.objects.remove(name).is_some();

@@ -1341,23 +1341,25 @@ impl SpUnderTest for FixtureSp {
                 BackendAction::Down => b.set_up(false),
                 BackendAction::Up => b.set_up(true),
                 BackendAction::Hang(d) => b.set_hang(Some(d)),
+                BackendAction::HangScoped { scope, duration } => b.set_slow(&scope, Some(duration)),
                 BackendAction::HangDelete { id, duration, .. } => b.hang_delete(
                     &name_of(&id).ok_or_else(|| anyhow::anyhow!("unknown id {id}"))?,
                     duration,
                 ),
-                BackendAction::Release => {
+                BackendAction::Release { scope } => {
                     b.set_hang(None);
                     b.release_deletes();
+                    b.set_slow(&scope, None);
                 }
-                BackendAction::RejectCreates => b.set_reject_creates(true),
-                BackendAction::AcceptCreates => {
-                    b.set_reject_creates(false);
+                BackendAction::RejectCreates { scope } => b.set_reject_creates(&scope, true),
+                BackendAction::AcceptCreates { scope } => {
+                    b.set_reject_creates(&scope, false);
                     b.set_cut_next_create(false);
                 }
                 BackendAction::CutNextCreate { .. } => b.set_cut_next_create(true),
-                BackendAction::FailDeletes => b.set_fail_deletes(true),
-                BackendAction::AcceptDeletes => {
-                    b.set_fail_deletes(false);
+                BackendAction::FailDeletes { scope } => b.set_fail_deletes(&scope, true),
+                BackendAction::AcceptDeletes { scope } => {
+                    b.set_fail_deletes(&scope, false);
                     b.release_cut_deletes();
                 }
                 BackendAction::CutDelete { id, .. } => {

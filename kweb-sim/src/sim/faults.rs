@@ -2,7 +2,8 @@
 //!
 //! Rules are ordered; the first enabled rule that matches a request fires.
 //! A rule matches on method, path glob and resource-name glob (the route's
-//! first `<name>` parameter), then passes `skip_count` matches through,
+//! first `<name>` parameter, or for a create the name in its body:
+//! [`create_name`]), then passes `skip_count` matches through,
 //! fires at most `max_count` times and only with `probability`.
 
 use serde::{Deserialize, Serialize};
@@ -61,7 +62,8 @@ pub struct FaultRule {
     /// Path glob (`*` any run, `?` one character), e.g. `/vms/*`; any when absent.
     #[serde(default)]
     pub path: Option<String>,
-    /// Resource-name glob on the route's `<name>` parameter.
+    /// Resource-name glob on the route's `<name>` parameter, or on the name
+    /// a create carries in its body ([`create_name`]).
     #[serde(default)]
     pub name: Option<String>,
     /// Probability of firing once matched, 0..1 (seeded generator).
@@ -258,6 +260,24 @@ impl Effects {
     }
 }
 
+/// The name a create carries in its JSON body, for a route that has no
+/// `<name>` parameter: `name` of `POST /vms` (§6.3), `cluster` of
+/// `POST /kubes` (§6.14); `None` for other routes, form bodies and
+/// non-string values.
+#[must_use]
+pub fn create_name(method: &str, pattern: &str, body: &[u8]) -> Option<String> {
+    let member = match (method.to_ascii_uppercase().as_str(), pattern) {
+        ("POST", "/vms") => "name",
+        ("POST", "/kubes") => "cluster",
+        _ => return None,
+    };
+    serde_json::from_slice::<Value>(body)
+        .ok()?
+        .get(member)?
+        .as_str()
+        .map(str::to_owned)
+}
+
 /// Glob match: `*` matches any run (including `/`), `?` one character.
 #[must_use]
 pub fn glob(pattern: &str, text: &str) -> bool {
@@ -298,6 +318,37 @@ mod tests {
         assert!(!glob("/vms/*", "/vms"));
         assert!(glob("dcm-?", "dcm-1"));
         assert!(glob("*", ""));
+    }
+
+    /// (method, route pattern, body, name seen by the rules)
+    #[test]
+    fn creates_expose_the_name_in_their_body() {
+        let cases: [(&str, &str, &[u8], Option<&str>); 7] = [
+            (
+                "POST",
+                "/vms",
+                br#"{"name": "dcm-a", "profile": "p"}"#,
+                Some("dcm-a"),
+            ),
+            ("post", "/vms", br#"{"name": "dcm-a"}"#, Some("dcm-a")),
+            (
+                "POST",
+                "/kubes",
+                br#"{"cluster": "dcm-k", "kubetype": "generic"}"#,
+                Some("dcm-k"),
+            ),
+            ("GET", "/vms", br#"{"name": "dcm-a"}"#, None),
+            ("POST", "/vms", b"name=dcm-a", None),
+            ("POST", "/vms", br#"{"name": 7}"#, None),
+            ("POST", "/vms/<name>/start", br#"{"name": "dcm-a"}"#, None),
+        ];
+        for (method, pattern, body, want) in cases {
+            assert_eq!(
+                create_name(method, pattern, body).as_deref(),
+                want,
+                "{method} {pattern}"
+            );
+        }
     }
 
     #[test]

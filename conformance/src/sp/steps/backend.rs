@@ -48,6 +48,26 @@ async fn hang(w: &mut SpWorld, secs: u64) -> StepResult {
     act(w, BackendAction::Hang(Duration::from_secs(secs))).await
 }
 
+async fn hang_scoped(w: &mut SpWorld, duration: Duration) -> StepResult {
+    let scope = w.name.clone();
+    act(w, BackendAction::HangScoped { scope, duration }).await
+}
+
+#[given(
+    regex = r"^the backend hangs for (\d+) seconds on every call for this scenario's resources$"
+)]
+async fn hang_mine(w: &mut SpWorld, secs: u64) -> StepResult {
+    hang_scoped(w, Duration::from_secs(secs)).await
+}
+
+#[given(
+    regex = r#"^the backend hangs longer than "([a-z_]+)" on every call for this scenario's resources$"#
+)]
+async fn hang_mine_longer(w: &mut SpWorld, key: String) -> StepResult {
+    let d = w.ctx.timeouts.get(&key) + Duration::from_secs(2);
+    hang_scoped(w, d).await
+}
+
 #[given(regex = r"^the backend takes (\d+) seconds to delete the resource$")]
 async fn hang_delete(w: &mut SpWorld, secs: u64) -> StepResult {
     slow_delete(w, Duration::from_secs(secs)).await
@@ -61,9 +81,11 @@ async fn hang_delete_longer(w: &mut SpWorld, key: String) -> StepResult {
 
 async fn slow_delete(w: &mut SpWorld, duration: Duration) -> StepResult {
     let r = w.current()?.clone();
+    let scope = w.name.clone();
     act(
         w,
         BackendAction::HangDelete {
+            scope,
             service_type: r.service_type,
             id: r.id,
             duration,
@@ -72,35 +94,34 @@ async fn slow_delete(w: &mut SpWorld, duration: Duration) -> StepResult {
     .await
 }
 
-#[given(regex = r#"^the backend hangs longer than "([a-z_]+)" on every call$"#)]
-async fn hang_longer(w: &mut SpWorld, key: String) -> StepResult {
-    let d = w.ctx.timeouts.get(&key) + Duration::from_secs(2);
-    act(w, BackendAction::Hang(d)).await
-}
-
 #[then(regex = r"^the backend answers normally again$")]
 async fn release(w: &mut SpWorld) -> StepResult {
-    act(w, BackendAction::Release).await
+    let scope = w.name.clone();
+    act(w, BackendAction::Release { scope }).await
 }
 
-#[given(regex = r"^the backend refuses creates$")]
+#[given(regex = r"^the backend refuses creates of this scenario's resources$")]
 async fn refuse(w: &mut SpWorld) -> StepResult {
-    act(w, BackendAction::RejectCreates).await
+    let scope = w.name.clone();
+    act(w, BackendAction::RejectCreates { scope }).await
 }
 
 #[then(regex = r"^the backend accepts creates again$")]
 async fn accept(w: &mut SpWorld) -> StepResult {
-    act(w, BackendAction::AcceptCreates).await
+    let scope = w.name.clone();
+    act(w, BackendAction::AcceptCreates { scope }).await
 }
 
-#[given(regex = r"^the backend fails deletes$")]
+#[given(regex = r"^the backend fails deletes of this scenario's resources$")]
 async fn fail_deletes(w: &mut SpWorld) -> StepResult {
-    act(w, BackendAction::FailDeletes).await
+    let scope = w.name.clone();
+    act(w, BackendAction::FailDeletes { scope }).await
 }
 
 #[when(regex = r"^the backend accepts deletes again$")]
 async fn accept_deletes(w: &mut SpWorld) -> StepResult {
-    act(w, BackendAction::AcceptDeletes).await
+    let scope = w.name.clone();
+    act(w, BackendAction::AcceptDeletes { scope }).await
 }
 
 async fn remove(w: &mut SpWorld) -> StepResult {

@@ -84,7 +84,8 @@ async fn generated_specs(w: &mut SpWorld, family: String) -> StepResult {
     let schema = dcm_schemas::spec_schema(&service)?;
     let settings = w.ctx.generated;
     let label = format!("{service}/{family:?}");
-    let strategy = generated::strategy(&schema, &service, family);
+    let own_hints = w.ctx.sp.facts().get("hint-namespace").cloned();
+    let strategy = generated::strategy(&schema, &service, family, own_hints.as_deref());
     let mut runner = generated::runner(settings.seed, &label);
     for case in 1..=settings.cases {
         let mut tree = strategy
