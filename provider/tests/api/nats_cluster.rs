@@ -74,6 +74,23 @@ async fn evt042_nats_cluster_failover_loses_and_duplicates_no_event() {
             .ok_or("provider never connected")
     })
     .await;
+    // EVT-023: after its first reconcile pass the provider republishes every
+    // resource, so a VM created before that pass would rightly show a second
+    // PROVISIONING under a new event id; create only once it is done.
+    testkit::eventually(Duration::from_secs(10), || async {
+        let ready: Value = app
+            .get("/ready")
+            .await
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        if ready["polled"] == true {
+            Ok(())
+        } else {
+            Err(format!("first reconcile pass not done: {ready}"))
+        }
+    })
+    .await;
     for i in 0..VMS {
         if i == VMS / 2 {
             // SIGKILL the node the provider publishes through, mid-run.
