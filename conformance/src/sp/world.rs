@@ -191,6 +191,19 @@ impl SpWorld {
             .ok_or_else(|| "the scenario has no resource yet".to_owned())
     }
 
+    /// The URL of the current resource: its collection and its URL-encoded id.
+    ///
+    /// # Errors
+    /// No resource yet, or its service type is not under test.
+    pub fn current_url(&self) -> Result<String, String> {
+        let cur = self.current()?;
+        Ok(format!(
+            "{}/{}",
+            self.endpoint_of(&cur.service_type)?,
+            urlencode(&cur.id)
+        ))
+    }
+
     /// The last exchange.
     ///
     /// # Errors
@@ -287,12 +300,7 @@ impl SpWorld {
     /// # Errors
     /// No resource or endpoint.
     pub async fn get_current(&mut self) -> Result<Exchange, String> {
-        let cur = self.current()?.clone();
-        let url = format!(
-            "{}/{}",
-            self.endpoint_of(&cur.service_type)?,
-            urlencode(&cur.id)
-        );
+        let url = self.current_url()?;
         Ok(self.send(self.request("GET", url)).await)
     }
 

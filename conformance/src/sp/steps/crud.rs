@@ -6,7 +6,7 @@ use cucumber::{given, then, when};
 
 use super::args::parse_codes;
 use crate::sp::checks;
-use crate::sp::world::{SpWorld, StepResult, urlencode};
+use crate::sp::world::{SpWorld, StepResult};
 
 #[given(regex = r#"^the service type "([a-z]+)"$"#)]
 async fn service_type(w: &mut SpWorld, service: String) -> StepResult {
@@ -58,12 +58,7 @@ pub(super) async fn delete_current(
     w: &mut SpWorld,
     extra_header: Option<(&str, &str)>,
 ) -> StepResult {
-    let cur = w.current()?.clone();
-    let url = format!(
-        "{}/{}",
-        w.endpoint_of(&cur.service_type)?,
-        urlencode(&cur.id)
-    );
+    let url = w.current_url()?;
     let mut req = w.request("DELETE", url);
     if let Some((k, v)) = extra_header {
         req = req.with_header(k, v);
@@ -135,12 +130,7 @@ async fn slug_problem(w: &mut SpWorld, slug: String, code: u16) -> StepResult {
 
 #[then(regex = r#"^within "([a-z_]+)" getting the resource answers 404 "not-found"$"#)]
 async fn eventually_gone(w: &mut SpWorld, key: String) -> StepResult {
-    let cur = w.current()?.clone();
-    let url = format!(
-        "{}/{}",
-        w.endpoint_of(&cur.service_type)?,
-        urlencode(&cur.id)
-    );
+    let url = w.current_url()?;
     let ctx = w.ctx.clone();
     let req = w.request("GET", url);
     let ex = ctx

@@ -252,12 +252,7 @@ async fn first_untouched(w: &mut SpWorld) -> StepResult {
 
 #[when(regex = r"^I delete the resource without waiting$")]
 async fn delete_background(w: &mut SpWorld) -> StepResult {
-    let cur = w.current()?.clone();
-    let url = format!(
-        "{}/{}",
-        w.endpoint_of(&cur.service_type)?,
-        urlencode(&cur.id)
-    );
+    let url = w.current_url()?;
     let req = w.request("DELETE", url);
     let client = w.ctx.http.clone();
     w.background.push(tokio::spawn(async move {

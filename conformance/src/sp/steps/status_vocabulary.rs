@@ -5,7 +5,7 @@ use cucumber::{given, then};
 
 use super::args::parse_list;
 use crate::sp::checks;
-use crate::sp::world::{SpWorld, StepResult, urlencode};
+use crate::sp::world::{SpWorld, StepResult};
 
 #[then(regex = r#"^the resource status is one of "([^"]+)"$"#)]
 async fn resource_status_one_of(w: &mut SpWorld, list: String) -> StepResult {
@@ -61,12 +61,7 @@ async fn given_eventually_status(w: &mut SpWorld, key: String, status: String) -
 }
 
 pub(super) async fn shows_status(w: &mut SpWorld, key: &str, status: &str) -> StepResult {
-    let cur = w.current()?.clone();
-    let url = format!(
-        "{}/{}",
-        w.endpoint_of(&cur.service_type)?,
-        urlencode(&cur.id)
-    );
+    let url = w.current_url()?;
     let ctx = w.ctx.clone();
     let req = w.request("GET", url);
     let ex = ctx
