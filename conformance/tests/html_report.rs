@@ -10,11 +10,10 @@ mod fixture_sp;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use dcm_conformance::features::FeatureSource;
 use dcm_conformance::sp::profile::Profile;
-use dcm_conformance::sp::runner::{CucumberCli, RunOptions, run};
+use dcm_conformance::sp::runner::{RunOptions, run};
 use fixture_sp::{Defect, FixtureLauncher};
 
 fn chromium() -> Option<PathBuf> {
@@ -119,30 +118,19 @@ fn the_html_report_loads_cleanly_and_matches_the_yaml() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let summary = rt
         .block_on(run(
-            RunOptions {
-                profile: Profile::V1alpha1,
-                features: FeatureSource::Dir(features),
-                cucumber: CucumberCli::default(),
-                supported_features: None,
-                exempt_features: Vec::new(),
-                timeouts_file: None,
-                timeout_overrides: [
-                    ("poll_step", "100ms"),
-                    ("deleted_event_after_delete", "3s"),
-                    ("status_change_event", "3s"),
-                    ("first_status_event", "3s"),
-                    ("redelivery_after_nats_recovery", "5s"),
-                    ("scenario_cleanup", "10s"),
-                ]
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-                nats_url: None,
-                report_dir: report_dir.clone(),
-                health_interval: Duration::from_millis(200),
-                progress: false,
-                generated: dcm_conformance::sp::generated::GenSettings::default(),
-            },
+            RunOptions::new(
+                Profile::V1alpha1,
+                FeatureSource::Dir(features),
+                report_dir.clone(),
+            )
+            .with_timeouts(&[
+                ("poll_step", "100ms"),
+                ("deleted_event_after_delete", "3s"),
+                ("status_change_event", "3s"),
+                ("first_status_event", "3s"),
+                ("redelivery_after_nats_recovery", "5s"),
+                ("scenario_cleanup", "10s"),
+            ]),
             &FixtureLauncher {
                 defects: vec![Defect::Health503WhenDown],
                 clusters: true,

@@ -7,33 +7,23 @@
 mod fixture_sp;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use dcm_conformance::features::{FeatureSource, Suite};
 use dcm_conformance::sp::profile::Profile;
 use dcm_conformance::sp::report;
-use dcm_conformance::sp::runner::{CucumberCli, RunOptions, run};
+use dcm_conformance::sp::runner::{RunOptions, run};
 use fixture_sp::FixtureLauncher;
 
 fn options(profile: Profile, report_dir: PathBuf) -> RunOptions {
     RunOptions {
-        profile,
-        features: FeatureSource::Embedded(Suite::Sp),
-        cucumber: CucumberCli::default(),
-        supported_features: None,
-        exempt_features: Vec::new(),
-        timeouts_file: None,
-        timeout_overrides: vec![("poll_step".into(), "100ms".into())],
-        nats_url: None,
-        report_dir,
-        health_interval: Duration::from_millis(200),
-        progress: false,
         // A fixed seed keeps cargo test deterministic; `dcm-conformance sp`
         // explores with a fresh seed each run.
         generated: dcm_conformance::sp::generated::GenSettings {
             seed: 9_098_168_561_979_597_482,
             cases: 12,
         },
+        ..RunOptions::new(profile, FeatureSource::Embedded(Suite::Sp), report_dir)
+            .with_timeouts(&[("poll_step", "100ms")])
     }
 }
 

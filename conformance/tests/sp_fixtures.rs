@@ -10,13 +10,12 @@ mod fixture_sp;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use dcm_conformance::features::FeatureSource;
 use dcm_conformance::sp::context::Outcome;
 use dcm_conformance::sp::profile::Profile;
 use dcm_conformance::sp::report::{self, Severity};
-use dcm_conformance::sp::runner::{CucumberCli, RunOptions, run};
+use dcm_conformance::sp::runner::{RunOptions, run};
 use fixture_sp::{Defect, FixtureLauncher};
 
 struct Case {
@@ -262,25 +261,13 @@ fn options(profile: Profile, features: PathBuf, report_dir: PathBuf) -> RunOptio
         ("scenario_cleanup", "10s"),
     ];
     RunOptions {
-        profile,
-        features: FeatureSource::Dir(features),
-        cucumber: CucumberCli::default(),
-        supported_features: None,
-        exempt_features: Vec::new(),
-        timeouts_file: None,
-        timeout_overrides: overrides
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        nats_url: None,
-        report_dir,
-        health_interval: Duration::from_millis(200),
-        progress: false,
         // A fixed seed: the generated checks send the same specs every run.
         generated: dcm_conformance::sp::generated::GenSettings {
             seed: 12,
             cases: 12,
         },
+        ..RunOptions::new(profile, FeatureSource::Dir(features), report_dir)
+            .with_timeouts(&overrides)
     }
 }
 

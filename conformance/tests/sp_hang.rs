@@ -19,7 +19,7 @@ use dcm_conformance::features::FeatureSource;
 use dcm_conformance::sp::context::Outcome;
 use dcm_conformance::sp::external::External;
 use dcm_conformance::sp::profile::Profile;
-use dcm_conformance::sp::runner::{CucumberCli, RunOptions, run};
+use dcm_conformance::sp::runner::{RunOptions, run};
 use dcm_conformance::sp::timeouts::Declared;
 
 /// How long the SP answers before it hangs.
@@ -95,23 +95,12 @@ async fn check() -> Result<String, String> {
     let summary = tokio::time::timeout(
         Duration::from_secs(300),
         run(
-            RunOptions {
-                profile: Profile::V1alpha1,
-                features: FeatureSource::Dir(features),
-                cucumber: CucumberCli::default(),
-                supported_features: None,
-                exempt_features: Vec::new(),
-                timeouts_file: None,
-                timeout_overrides: overrides
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect(),
-                nats_url: None,
-                report_dir: report_dir.clone(),
-                health_interval: Duration::from_millis(200),
-                progress: false,
-                generated: dcm_conformance::sp::generated::GenSettings::default(),
-            },
+            RunOptions::new(
+                Profile::V1alpha1,
+                FeatureSource::Dir(features),
+                report_dir.clone(),
+            )
+            .with_timeouts(&overrides),
             &launcher,
         ),
     )
@@ -187,23 +176,12 @@ async fn stall() -> Result<String, String> {
     let summary = tokio::time::timeout(
         Duration::from_secs(50),
         run(
-            RunOptions {
-                profile: Profile::V1alpha1,
-                features: FeatureSource::Dir(features),
-                cucumber: CucumberCli::default(),
-                supported_features: None,
-                exempt_features: Vec::new(),
-                timeouts_file: None,
-                timeout_overrides: overrides
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect(),
-                nats_url: None,
-                report_dir: dir.path().join("report"),
-                health_interval: Duration::from_millis(200),
-                progress: false,
-                generated: dcm_conformance::sp::generated::GenSettings::default(),
-            },
+            RunOptions::new(
+                Profile::V1alpha1,
+                FeatureSource::Dir(features),
+                dir.path().join("report"),
+            )
+            .with_timeouts(&overrides),
             &launcher,
         ),
     )

@@ -60,6 +60,44 @@ pub struct RunOptions {
     pub generated: crate::sp::generated::GenSettings,
 }
 
+impl RunOptions {
+    /// A quiet run of `features` under `profile` with its reports in
+    /// `report_dir`, everything else as a caller with no flags gets it:
+    /// cucumber's defaults, no capability filter, the default timeout table,
+    /// NATS found or launched by the suite, the fake DCM polling health every
+    /// `health_interval` (200 ms: library runs are tests) and the generated
+    /// checks with a fresh seed, 12 cases.
+    #[must_use]
+    pub fn new(profile: Profile, features: FeatureSource, report_dir: PathBuf) -> Self {
+        Self {
+            profile,
+            features,
+            cucumber: CucumberCli::default(),
+            supported_features: None,
+            exempt_features: Vec::new(),
+            timeouts_file: None,
+            timeout_overrides: Vec::new(),
+            nats_url: None,
+            report_dir,
+            health_interval: Duration::from_millis(200),
+            progress: false,
+            generated: crate::sp::generated::GenSettings::default(),
+        }
+    }
+
+    /// Adds inline timeout overrides, `(key, duration)` as `--timeout
+    /// key=duration` takes them (e.g. `("poll_step", "100ms")`).
+    #[must_use]
+    pub fn with_timeouts(mut self, overrides: &[(&str, &str)]) -> Self {
+        self.timeout_overrides.extend(
+            overrides
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        self
+    }
+}
+
 /// A finished run.
 #[derive(Debug)]
 pub struct RunSummary {
