@@ -64,6 +64,28 @@ async fn idle_rate(http: &reqwest::Client, base: &str) -> f64 {
     (kweb_requests(http, base).await - before) / 30.0
 }
 
+/// Reads `sub` until a status event of `id` with `status` arrives (`true`)
+/// or `deadline` passes (`false`).
+async fn event_seen(
+    sub: &mut async_nats::Subscriber,
+    id: &str,
+    status: &str,
+    deadline: Instant,
+) -> bool {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, sub.next()).await {
+            Ok(Some(message)) => {
+                let event: Value = serde_json::from_slice(&message.payload).unwrap_or(Value::Null);
+                if event["data"]["id"] == id && event["data"]["status"] == status {
+                    return true;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
 async fn defaults(base: &str, nats: &str) {
     let http = reqwest::Client::new();
     // Past the start-up burst (first poll, registration retries).
@@ -83,23 +105,10 @@ async fn defaults(base: &str, nats: &str) {
             .await
             .expect("create");
         assert_eq!(r.status().as_u16(), 201, "{:?}", r.text().await);
-        let deadline = started + Duration::from_secs(40);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, sub.next()).await {
-                Ok(Some(message)) => {
-                    let event: Value =
-                        serde_json::from_slice(&message.payload).unwrap_or(Value::Null);
-                    if event["data"]["id"] == id.as_str() && event["data"]["status"] == "RUNNING" {
-                        samples.push(started.elapsed());
-                        break;
-                    }
-                }
-                _ => {
-                    println!("defaults_propagation_sample_{i} timeout");
-                    break;
-                }
-            }
+        if event_seen(&mut sub, &id, "RUNNING", started + Duration::from_secs(40)).await {
+            samples.push(started.elapsed());
+        } else {
+            println!("defaults_propagation_sample_{i} timeout");
         }
         // Creates 700 ms apart: their phase against the 1 s cadence varies.
         tokio::time::sleep(Duration::from_millis(700)).await;
@@ -262,23 +271,10 @@ async fn main() {
             .json(&json!({"vms": [{"name": name, "status": "down"}]}))
             .send()
             .await;
-        let deadline = started + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, sub.next()).await {
-                Ok(Some(message)) => {
-                    let event: Value =
-                        serde_json::from_slice(&message.payload).unwrap_or(Value::Null);
-                    if event["data"]["id"] == id.as_str() && event["data"]["status"] == "STOPPED" {
-                        samples.push(started.elapsed());
-                        break;
-                    }
-                }
-                _ => {
-                    println!("propagation_sample_{i} timeout");
-                    break;
-                }
-            }
+        if event_seen(&mut sub, &id, "STOPPED", started + Duration::from_secs(10)).await {
+            samples.push(started.elapsed());
+        } else {
+            println!("propagation_sample_{i} timeout");
         }
     }
     samples.sort();
