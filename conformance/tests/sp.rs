@@ -40,15 +40,20 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let mut failed = 0;
-    let (mut passed_total, mut skipped_total) = (0, 0);
-    for profile in [Profile::V1alpha1, Profile::Agent] {
+    // The two profiles are independent runs (each its own fixture, fake DCM
+    // and NATS): run them at once, report them in order.
+    let runs = [Profile::V1alpha1, Profile::Agent].map(|profile| {
         let launcher = FixtureLauncher {
             defects: Vec::new(),
             clusters: true,
         };
-        let summary = match run(options(profile, dir.path().join(profile.name())), &launcher).await
-        {
+        let options = options(profile, dir.path().join(profile.name()));
+        async move { (profile, run(options, &launcher).await) }
+    });
+    let mut failed = 0;
+    let (mut passed_total, mut skipped_total) = (0, 0);
+    for (profile, outcome) in futures::future::join_all(runs).await {
+        let summary = match outcome {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("sp: the run against the conformant fixture could not start: {e:#}");

@@ -352,24 +352,24 @@ impl RunContext {
     }
 }
 
-/// The context the next cucumber run uses (worlds read it at init).
-static ACTIVE: Mutex<Option<Arc<RunContext>>> = Mutex::new(None);
-
-/// Makes `ctx` the context of the scenarios about to run.
-pub fn activate(ctx: Option<Arc<RunContext>>) {
-    *ACTIVE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = ctx;
+tokio::task_local! {
+    /// The context of the run whose scenarios this task polls (worlds read
+    /// it at init). Task-local, so several runs in one process (the
+    /// fixture tests) each see their own.
+    static ACTIVE: Arc<RunContext>;
 }
 
-/// The active context.
+/// Runs `f` with `ctx` as the context of the scenarios it polls.
+pub async fn scope<F: Future>(ctx: Arc<RunContext>, f: F) -> F::Output {
+    ACTIVE.scope(ctx, f).await
+}
+
+/// The context of the run polling this task.
 ///
 /// # Errors
 /// When no run is active (a step definition used outside a run).
 pub fn active() -> Result<Arc<RunContext>, String> {
     ACTIVE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone()
-        .ok_or_else(|| "no conformance run is active".to_owned())
+        .try_with(Arc::clone)
+        .map_err(|_| "no conformance run is active".to_owned())
 }

@@ -5,16 +5,15 @@
 
 use std::time::Instant;
 
+use crate::sp::context::RunContext;
 use crate::wire::{self, Exchange, Request};
 
-/// Sends `req` (absolute URL) and records the exchange; never fails
-/// (transport errors are recorded in the exchange). During a run, the
-/// statuses the answer states go to the run's
+/// Sends `req` (absolute URL) with the run's pooled client and records the
+/// exchange; never fails (transport errors are recorded in the exchange).
+/// The statuses the answer states go to the run's
 /// [`StatusLog`](crate::sp::timeline::StatusLog).
-pub async fn send(client: &reqwest::Client, req: Request) -> Exchange {
-    let exchange = wire::send(client, req).await;
-    if let Ok(ctx) = crate::sp::context::active() {
-        ctx.statuses.record(&exchange, Instant::now());
-    }
+pub async fn send(ctx: &RunContext, req: Request) -> Exchange {
+    let exchange = wire::send(&ctx.http, req).await;
+    ctx.statuses.record(&exchange, Instant::now());
     exchange
 }

@@ -221,13 +221,14 @@ pub async fn run(opts: RunOptions, launcher: &dyn Launcher) -> anyhow::Result<Ru
         .iter()
         .filter(|sc| selection.decide(sc) == Decision::Run)
         .collect();
-    context::activate(Some(ctx.clone()));
     let heartbeat = (!opts.progress).then_some(Duration::from_secs(15));
-    let stalled = tokio::select! {
-        () = run_cucumber(&opts, selection) => false,
-        () = watchdog::guard(&ctx.watch, planned.len(), heartbeat, started) => true,
-    };
-    context::activate(None);
+    let stalled = context::scope(ctx.clone(), async {
+        tokio::select! {
+            () = run_cucumber(&opts, selection) => false,
+            () = watchdog::guard(&ctx.watch, planned.len(), heartbeat, started) => true,
+        }
+    })
+    .await;
     if stalled {
         record_unfinished(&ctx, &planned);
     }
@@ -552,7 +553,7 @@ async fn cleanup(w: &mut SpWorld) -> Result<(), String> {
                 let ctx = ctx.clone();
                 let del = del.clone();
                 async move {
-                    let ex = crate::sp::http::send(&ctx.http, del).await;
+                    let ex = crate::sp::http::send(&ctx, del).await;
                     match ex.status() {
                         Some(204 | 404) => Ok(()),
                         other => Err(format!("DELETE answered {other:?}")),
@@ -566,7 +567,7 @@ async fn cleanup(w: &mut SpWorld) -> Result<(), String> {
                     let ctx = ctx.clone();
                     let get = get.clone();
                     async move {
-                        let ex = crate::sp::http::send(&ctx.http, get).await;
+                        let ex = crate::sp::http::send(&ctx, get).await;
                         if ex.status() == Some(404) {
                             Ok(())
                         } else {
@@ -596,6 +597,8 @@ async fn cleanup(w: &mut SpWorld) -> Result<(), String> {
 
 /// End of run: the SP lists no ledger id any more (ORP-021).
 async fn verify_ledger(ctx: &RunContext) -> Vec<String> {
+    // The timeout table bounds this walk too: a hung SP ends the run.
+    let answer_bound = ctx.timeouts.get("http_response") + Duration::from_secs(5);
     let mut leftovers = Vec::new();
     let ledger_ids: BTreeSet<String> = ctx.ledger.entries().into_iter().map(|e| e.id).collect();
     for s in ctx.services.values() {
@@ -606,8 +609,8 @@ async fn verify_ledger(ctx: &RunContext) -> Vec<String> {
                 url.push_str(&format!("&page_token={}", urlencode(t)));
             }
             let ex = crate::sp::http::send(
-                &ctx.http,
-                crate::wire::Request::new("GET", url).with_timeout(Duration::from_secs(30)),
+                ctx,
+                crate::wire::Request::new("GET", url).with_timeout(answer_bound),
             )
             .await;
             let Ok(page) = ex.json() else { break };
@@ -653,7 +656,7 @@ async fn check_orphans(ctx: &RunContext) -> Option<String> {
         let prefix = prefix.clone();
         async move {
             let ex = crate::sp::http::send(
-                &ctx.http,
+                ctx,
                 crate::wire::Request::new("GET", url).with_timeout(Duration::from_secs(10)),
             )
             .await;

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use crate::sp::http;
 use crate::sp::world::urlencode;
 use crate::wire::{self, Request};
 
@@ -52,7 +51,7 @@ pub async fn matching_ids(
         if let Some(t) = &token {
             url.push_str(&format!("&page_token={}", urlencode(t)));
         }
-        let ex = http::send(
+        let ex = wire::send(
             client,
             Request::new("GET", url).with_timeout(Duration::from_secs(30)),
         )
@@ -101,14 +100,14 @@ pub async fn sweep(
         for id in matching_ids(&client, ep, prefix).await? {
             let action = if yes {
                 let url = format!("{}/{}", ep.trim_end_matches('/'), urlencode(&id));
-                let del = http::send(
+                let del = wire::send(
                     &client,
                     Request::new("DELETE", url.clone()).with_timeout(Duration::from_secs(60)),
                 )
                 .await;
                 match del.status() {
                     Some(204 | 404) => {
-                        let get = http::send(
+                        let get = wire::send(
                             &client,
                             Request::new("GET", url).with_timeout(Duration::from_secs(30)),
                         )

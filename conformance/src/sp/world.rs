@@ -223,7 +223,7 @@ impl SpWorld {
 
     /// Sends and records.
     pub async fn send(&mut self, req: Request) -> Exchange {
-        let ex = http::send(&self.ctx.http, req).await;
+        let ex = http::send(&self.ctx, req).await;
         self.exchanges.push(ex.clone());
         ex
     }

@@ -138,7 +138,7 @@ async fn eventually_gone(w: &mut SpWorld, key: String) -> StepResult {
             let req = req.clone();
             let ctx = ctx.clone();
             async move {
-                let ex = crate::sp::http::send(&ctx.http, req).await;
+                let ex = crate::sp::http::send(&ctx, req).await;
                 if ex.status() == Some(404) {
                     Ok(ex)
                 } else {

@@ -116,7 +116,7 @@ async fn last_matches_get(w: &mut SpWorld, key: String) -> StepResult {
         let req = req.clone();
         let id = id.clone();
         async move {
-            let ex = crate::sp::http::send(&ctx.http, req).await;
+            let ex = crate::sp::http::send(&ctx, req).await;
             let got = ex
                 .json()
                 .ok()

@@ -166,7 +166,7 @@ async fn eventually_health(w: &mut SpWorld, key: String, want: String) -> StepRe
                 let mut batch = Vec::new();
                 for ep in &eps {
                     let ex = http::send(
-                        &ctx.http,
+                        &ctx,
                         Request::new("GET", format!("{ep}/health"))
                             .with_timeout(ctx.timeouts.get("http_response")),
                     )
@@ -242,12 +242,12 @@ async fn unhealthy_on_shutdown(w: &mut SpWorld) -> StepResult {
     let ctx = w.ctx.clone();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
-    let client = ctx.http.clone();
+    let watching = ctx.clone();
     let watcher = tokio::spawn(async move {
         let mut seen = Vec::new();
         while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
             let ex = http::send(
-                &client,
+                &watching,
                 Request::new("GET", ep.clone()).with_timeout(Duration::from_millis(500)),
             )
             .await;

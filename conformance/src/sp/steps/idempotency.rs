@@ -135,9 +135,9 @@ async fn concurrent_creates(w: &mut SpWorld, n: usize, step: &Step) -> StepResul
         let req = Request::new("POST", format!("{endpoint}?id={id}"))
             .with_timeout(w.ctx.timeouts.get("create_response"))
             .with_json(&serde_json::json!({ "spec": spec }));
-        let client = w.ctx.http.clone();
+        let ctx = w.ctx.clone();
         tasks.push(tokio::spawn(async move {
-            crate::sp::http::send(&client, req).await
+            crate::sp::http::send(&ctx, req).await
         }));
     }
     w.batch.clear();
@@ -254,9 +254,9 @@ async fn first_untouched(w: &mut SpWorld) -> StepResult {
 async fn delete_background(w: &mut SpWorld) -> StepResult {
     let url = w.current_url()?;
     let req = w.request("DELETE", url);
-    let client = w.ctx.http.clone();
+    let ctx = w.ctx.clone();
     w.background.push(tokio::spawn(async move {
-        crate::sp::http::send(&client, req).await
+        crate::sp::http::send(&ctx, req).await
     }));
     // Give the delete time to reach the SP before the next request.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -493,7 +493,7 @@ async fn health_while_pending(w: &mut SpWorld) -> StepResult {
             let ctx = ctx.clone();
             let req = req.clone();
             async move {
-                let ex = crate::sp::http::send(&ctx.http, req).await;
+                let ex = crate::sp::http::send(&ctx, req).await;
                 if ex.status() == Some(200) {
                     Ok(())
                 } else {

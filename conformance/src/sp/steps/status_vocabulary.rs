@@ -69,7 +69,7 @@ pub(super) async fn shows_status(w: &mut SpWorld, key: &str, status: &str) -> St
             let req = req.clone();
             let ctx = ctx.clone();
             async move {
-                let ex = crate::sp::http::send(&ctx.http, req).await;
+                let ex = crate::sp::http::send(&ctx, req).await;
                 let got = ex
                     .json()
                     .ok()
