@@ -54,12 +54,12 @@ Feature: Orphans and reconciliation
     And within "delete_complete" getting the resource answers 404 "not-found"
     And within "delete_complete" the backend holds nothing for the resource
 
-  @req-API-018 @must @cap:backend-control @serial
+  @req-API-018 @must @cap:backend-control
   Scenario: A create the backend applied but whose answer was cut is tracked, not failed
     Given the backend cuts the connection after applying the next create
     When I create a resource with spec:
       """
-      {"service_type": "vm"}
+      {"service_type": "vm", "metadata": {"name": "{name}"}}
       """
     Then the answer arrived within "create_response"
     And within "vm_running" the cut create ends "RUNNING", or if refused leaves nothing in the backend within "delete_complete"

@@ -369,15 +369,17 @@ impl SpUnderTest for EmbeddedSp {
                 }
                 BackendAction::AcceptCreates { scope } => {
                     self.remove_faults(&scope, "reject-creates").await?;
-                    self.remove_fault("cut-create").await
+                    self.remove_faults(&scope, "cut-create").await
                 }
                 // kweb-sim's `cut_after` runs the create, then resets the
-                // connection. The rule applies to the next create of any
-                // scenario, so its scenario runs `@serial`.
-                BackendAction::CutNextCreate { service_type } => {
+                // connection; the rule matches the scenario's names only.
+                BackendAction::CutNextCreate {
+                    scope,
+                    service_type,
+                } => {
                     let path = format!("/{}", Self::kweb_collection(&service_type));
-                    let rule = json!({"method": "POST", "path": path, "transport": "cut_after", "max_count": 1});
-                    self.add_fault("cut-create", rule).await
+                    let rule = json!({"method": "POST", "path": path, "name": Self::scope_glob(&scope), "transport": "cut_after", "max_count": 1});
+                    self.add_fault(&format!("{scope}/cut-create"), rule).await
                 }
                 BackendAction::FailDeletes { scope } => {
                     let rule = json!({"method": "DELETE", "path": "/vms/*", "name": Self::scope_glob(&scope), "response": {"shape": "E3", "status": 500}});

@@ -134,11 +134,14 @@ pub enum BackendAction {
         /// The scenario's metadata name.
         scope: String,
     },
-    /// The backend applies the SP's next create of this service type (the
-    /// resource comes into being), then cuts the connection without
-    /// answering: the SP cannot know the outcome (API-018). Ended by
-    /// [`BackendAction::AcceptCreates`] if it has not fired.
+    /// The backend applies the SP's next create of one of the scenario's
+    /// objects of this service type (the resource comes into being), then
+    /// cuts the connection without answering: the SP cannot know the
+    /// outcome (API-018). Ended by [`BackendAction::AcceptCreates`] if it
+    /// has not fired.
     CutNextCreate {
+        /// The scenario's metadata name.
+        scope: String,
         /// Service type.
         service_type: String,
     },

@@ -29,7 +29,8 @@ struct Inner {
     /// Scopes whose objects' creates and deletes take this long.
     slow: BTreeMap<String, Duration>,
     /// The next create is applied, then its call is cut (API-018).
-    cut_next_create: bool,
+    /// Scopes whose next create is applied, then its call is cut.
+    cut_creates: BTreeSet<String>,
     /// Objects whose next delete is applied, then its call is cut.
     cut_deletes: BTreeSet<String>,
     objects: BTreeMap<String, Object>,
@@ -159,8 +160,13 @@ impl Backend {
     }
 
     /// The next create is applied and then cut (`true`), or no longer (`false`).
-    pub(crate) fn set_cut_next_create(&self, v: bool) {
-        self.lock().cut_next_create = v;
+    pub(crate) fn set_cut_next_create(&self, scope: &str, v: bool) {
+        let mut b = self.lock();
+        if v {
+            b.cut_creates.insert(scope.to_owned());
+        } else {
+            b.cut_creates.remove(scope);
+        }
     }
 
     /// The next delete of `name` is applied and then cut.
@@ -213,7 +219,13 @@ impl Backend {
             },
         );
         b.creates += 1;
-        if std::mem::take(&mut b.cut_next_create) {
+        let cut = b
+            .cut_creates
+            .iter()
+            .find(|s| name.contains(s.as_str()))
+            .cloned();
+        if let Some(scope) = cut {
+            b.cut_creates.remove(&scope);
             return Err(BackendError::Cut);
         }
         Ok(())

@@ -1354,9 +1354,9 @@ impl SpUnderTest for FixtureSp {
                 BackendAction::RejectCreates { scope } => b.set_reject_creates(&scope, true),
                 BackendAction::AcceptCreates { scope } => {
                     b.set_reject_creates(&scope, false);
-                    b.set_cut_next_create(false);
+                    b.set_cut_next_create(&scope, false);
                 }
-                BackendAction::CutNextCreate { .. } => b.set_cut_next_create(true),
+                BackendAction::CutNextCreate { scope, .. } => b.set_cut_next_create(&scope, true),
                 BackendAction::FailDeletes { scope } => b.set_fail_deletes(&scope, true),
                 BackendAction::AcceptDeletes { scope } => {
                     b.set_fail_deletes(&scope, false);

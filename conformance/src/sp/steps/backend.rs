@@ -218,8 +218,15 @@ async fn holds_nothing(w: &SpWorld, key: &str, rule: &str) -> StepResult {
 
 #[given(regex = r"^the backend cuts the connection after applying the next create$")]
 async fn cut_create(w: &mut SpWorld) -> StepResult {
-    let service_type = w.service.clone();
-    act(w, BackendAction::CutNextCreate { service_type }).await
+    let (scope, service_type) = (w.name.clone(), w.service.clone());
+    act(
+        w,
+        BackendAction::CutNextCreate {
+            scope,
+            service_type,
+        },
+    )
+    .await
 }
 
 #[given(regex = r"^the backend cuts the connection after applying the delete of the resource$")]
