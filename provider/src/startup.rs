@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, Readiness};
 use crate::clock::Clock;
@@ -203,11 +204,13 @@ impl Application {
             write: app.settings.raw.write_timeout,
             idle: app.settings.raw.idle_timeout,
         };
+        let cut = CancellationToken::new();
         let serve = tokio::spawn(crate::http::server::serve(
             self.listener,
             router,
             timeouts,
             graceful,
+            cut.clone(),
         ));
         let notified = started_shutdown.notified();
         tokio::pin!(notified);
@@ -223,7 +226,10 @@ impl Application {
                 Ok(result) => Some(result),
                 Err(_) => {
                     tracing::warn!("in-flight requests did not drain within SHUTDOWN_TIMEOUT");
-                    serve.abort();
+                    cut.cancel();
+                    // Returns once the cut connections are gone, so none of
+                    // them keeps the store open past this function.
+                    let _ = (&mut serve).await;
                     None
                 }
             },

@@ -160,10 +160,21 @@ impl EmbeddedSp {
         Ok(Running { stop, task })
     }
 
+    /// Graceful stop, bounded: a provider that has not ended 10 s after
+    /// its stop signal (2 s `SHUTDOWN_TIMEOUT`) is aborted and awaited, so
+    /// the next start never meets a previous instance still holding the
+    /// state file or the port.
     async fn stop(&self) {
         if let Some(run) = self.running.lock().await.take() {
             let _ = run.stop.send(());
-            let _ = tokio::time::timeout(Duration::from_secs(10), run.task).await;
+            let mut task = run.task;
+            if tokio::time::timeout(Duration::from_secs(10), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+                let _ = task.await;
+            }
         }
     }
 

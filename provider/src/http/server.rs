@@ -11,6 +11,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::timeout::{RequestBodyTimeoutLayer, ResponseBodyDeadlineLayer};
 
@@ -27,7 +29,10 @@ pub(crate) struct Timeouts {
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops
 /// accepting and waits for open connections to finish their in-flight
-/// request (idle connections are closed at once).
+/// request (idle connections are closed at once). When `cut` is cancelled
+/// first (`SHUTDOWN_TIMEOUT` passed, TMO-007), the connections still open
+/// are aborted and awaited: once this returns, no connection task holds
+/// the router (and through it the store) any more.
 ///
 /// hyper starts its header read timer as soon as a connection waits for a
 /// request head, which covers both a slow head and an idle keep-alive
@@ -42,6 +47,7 @@ pub(crate) async fn serve(
     router: Router,
     timeouts: Timeouts,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    cut: CancellationToken,
 ) -> std::io::Result<()> {
     let service = ServiceBuilder::new()
         .layer(RequestBodyTimeoutLayer::new(timeouts.read))
@@ -52,6 +58,7 @@ pub(crate) async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.read.min(timeouts.idle));
     let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -62,7 +69,7 @@ pub(crate) async fn serve(
                         TowerToHyperService::new(service.clone()),
                     );
                     let conn = graceful.watch(conn);
-                    tokio::spawn(async move {
+                    connections.spawn(async move {
                         if let Err(err) = conn.await {
                             tracing::debug!(error = %err, "HTTP connection ended with an error");
                         }
@@ -73,10 +80,17 @@ pub(crate) async fn serve(
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
             () = &mut shutdown => break,
         }
     }
     drop(listener);
-    graceful.shutdown().await;
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = cut.cancelled() => {
+            tracing::warn!(connections = connections.len(), "connections still in flight at SHUTDOWN_TIMEOUT are cut");
+        }
+    }
+    connections.shutdown().await;
     Ok(())
 }

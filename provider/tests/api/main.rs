@@ -11,5 +11,6 @@ mod nats_cluster;
 mod problems;
 mod recovery;
 mod registration;
+mod shutdown;
 mod snapshots;
 mod timeouts;
