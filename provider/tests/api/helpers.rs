@@ -2,6 +2,14 @@
 //! `nats-server` with JetStream on a free loopback port (optional), the fake
 //! DCM (those three from `testkit`) and the provider, each on port 0 with a
 //! fresh state directory.
+//!
+//! Paused time: under `#[tokio::test(start_paused = true)]` everything
+//! in-process (provider, kweb-sim and its clock, the fake DCM) runs on the
+//! test's current-thread runtime over real loopback sockets, and the virtual
+//! clock auto-advances only while every task waits (never during a
+//! `spawn_blocking` store call). Such tests start without NATS: `nats-server`
+//! is a separate process whose answers virtual time would outrun, as it would
+//! wiremock's, which serves from its own thread.
 
 use std::net::SocketAddr;
 use std::path::Path;

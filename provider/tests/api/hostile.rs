@@ -44,6 +44,17 @@ async fn post_vms_answer(template: ResponseTemplate) -> (MockServer, TestApp) {
     (server, app)
 }
 
+/// How many `GET /vms` the mock kweb has received.
+async fn vm_lists(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method == wiremock::http::Method::GET && r.url.path() == "/vms")
+        .count()
+}
+
 async fn create_problem(app: &TestApp, id: &str) -> (u16, Value) {
     let response = app.create("vms", id, vm_spec(id)).await;
     let status = response.status().as_u16();
@@ -223,10 +234,18 @@ async fn sec008_orp007_oversized_vm_list_changes_nothing() {
         ..Options::default()
     })
     .await;
+    let lists_before = vm_lists(&server).await;
     assert_eq!(app.create("vms", "big", vm_spec("big")).await.status(), 201);
-    // An absence, over real loopback HTTP to wiremock: 800 ms of wall clock
-    // is eight 100 ms polls past the 100 ms grace period.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // An absence: nine lists after the create, each started at least 100 ms
+    // (TRANSITION_POLL_INTERVAL) after the one before, so the first eight,
+    // fully handled, reach past the 100 ms grace period.
+    testkit::eventually(Duration::from_secs(20), || async {
+        match vm_lists(&server).await - lists_before {
+            n if n >= 9 => Ok(()),
+            n => Err(format!("{n} GET /vms since the create")),
+        }
+    })
+    .await;
     let got: Value = app
         .get("/api/v1alpha1/vms/big")
         .await

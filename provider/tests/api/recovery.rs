@@ -84,8 +84,9 @@ async fn api018_create_that_never_reached_kweb_is_rejected_without_a_record() {
 /// provider stops are sent after the restart and reach RUNNING; none fails
 /// (ORP-009: a crash alone never fails a create). The default
 /// CREATE_GRACE_PERIOD (10m) is kept, so a create left undispatched would
-/// sit in PROVISIONING far beyond the wait.
-#[tokio::test]
+/// sit in PROVISIONING far beyond the wait. Paused tokio time: kweb-sim's
+/// latency, the create timeout and SHUTDOWN_TIMEOUT run on the virtual clock.
+#[tokio::test(start_paused = true)]
 async fn orp009_creates_queued_at_shutdown_are_dispatched_after_restart() {
     let sim = testkit::kweb_sim().await.url;
     sim_control(

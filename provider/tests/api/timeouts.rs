@@ -1,5 +1,6 @@
 //! Connection timeouts of Appendix A.1 (`READ_TIMEOUT`, `IDLE_TIMEOUT`),
-//! checked with a raw TCP client against the real listener.
+//! checked with a raw TCP client against the real listener, on paused tokio
+//! time: the server's timers fire at exact virtual times.
 
 use std::time::Duration;
 
@@ -9,9 +10,13 @@ use tokio::time::Instant;
 
 use crate::helpers::{Options, spawn_with};
 
-/// Upper bound for the server to act; far above the configured timeouts so
-/// that a loaded CI machine does not make the test flaky.
+/// Upper bound for the server to act (virtual time), far above the
+/// configured timeouts.
 const PATIENCE: Duration = Duration::from_secs(10);
+
+/// How late (virtual time) the server may close after a timeout: a timer
+/// fires on the next millisecond tick.
+const TICK: Duration = Duration::from_millis(5);
 
 /// Reads until the server closes the connection; returns what was read and
 /// how long it took, or `None` if it stayed open for `PATIENCE`.
@@ -42,7 +47,7 @@ fn with_timeouts(read: &str, idle: &str) -> Options {
 
 /// Appendix A.1 READ_TIMEOUT: a client that sends half a request head is
 /// disconnected once READ_TIMEOUT has passed, not before, and gets no answer.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn read_timeout_closes_a_connection_with_half_a_request_head() {
     let app = spawn_with(with_timeouts("500ms", "60s")).await;
     let mut stream = TcpStream::connect(app.addr).await.expect("connect");
@@ -54,15 +59,16 @@ async fn read_timeout_closes_a_connection_with_half_a_request_head() {
         .await
         .expect("connection still open long after READ_TIMEOUT");
     assert!(received.is_empty(), "unexpected answer: {received:?}");
+    let read = Duration::from_millis(500);
     assert!(
-        took >= Duration::from_millis(400),
-        "closed too early: {took:?}"
+        took >= read && took <= read + TICK,
+        "closed after {took:?}, not at READ_TIMEOUT"
     );
 }
 
 /// Appendix A.1 IDLE_TIMEOUT: a keep-alive connection that served one
 /// request and then stays silent is closed after IDLE_TIMEOUT, not before.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn idle_timeout_closes_an_idle_keep_alive_connection() {
     let app = spawn_with(with_timeouts("60s", "700ms")).await;
     let mut stream = TcpStream::connect(app.addr).await.expect("connect");
@@ -84,8 +90,9 @@ async fn idle_timeout_closes_an_idle_keep_alive_connection() {
     let (_, took) = read_until_closed(&mut stream)
         .await
         .expect("idle connection still open long after IDLE_TIMEOUT");
+    let idle = Duration::from_millis(700);
     assert!(
-        took >= Duration::from_millis(550),
-        "closed too early: {took:?}"
+        took >= idle && took <= idle + TICK,
+        "closed after {took:?}, not at IDLE_TIMEOUT"
     );
 }
