@@ -1,6 +1,7 @@
 //! Connection timeouts of Appendix A.1 (`READ_TIMEOUT`, `IDLE_TIMEOUT`),
-//! checked with a raw TCP client against the real listener, on paused tokio
-//! time: the server's timers fire at exact virtual times.
+//! checked with a raw TCP client against the real listener, and request
+//! timeouts against a slow kweb-sim (TMO-002, TMO-007), on paused tokio time:
+//! the timers fire at exact virtual times.
 
 use std::time::Duration;
 
@@ -8,7 +9,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::helpers::{Options, spawn_with};
+use serde_json::{Value, json};
+
+use crate::helpers::{Options, TestApp, sim_control, spawn_with, vm_spec};
 
 /// Upper bound for the server to act (virtual time), far above the
 /// configured timeouts.
@@ -94,5 +97,88 @@ async fn idle_timeout_closes_an_idle_keep_alive_connection() {
     assert!(
         took >= idle && took <= idle + TICK,
         "closed after {took:?}, not at IDLE_TIMEOUT"
+    );
+}
+
+/// Makes kweb-sim answer `method` on `path` (a glob) after `seconds`.
+async fn slow_kweb(app: &TestApp, method: &str, path: &str, seconds: u64) {
+    sim_control(
+        &app.sim,
+        "effects",
+        json!({"rules": [{"method": method, "path": path, "latency_ms": seconds * 1000}]}),
+    )
+    .await;
+}
+
+/// TMO-007: shutdown cancels a background create that outlives
+/// CREATE_SYNC_TIMEOUT (2 s) and SHUTDOWN_TIMEOUT (2 s), and releases the
+/// store for the next start.
+#[tokio::test(start_paused = true)]
+async fn tmo007_shutdown_cancels_a_hanging_background_create_and_releases_the_store() {
+    let app = spawn_with(Options::default()).await;
+    slow_kweb(&app, "POST", "/vms", 60).await;
+    let response = app.create("vms", "hang", vm_spec("hang")).await;
+    assert_eq!(response.status(), 201);
+    let kweb = app.sim.clone();
+    let stopping = Instant::now();
+    let dir = app.stop().await;
+    let took = stopping.elapsed();
+    assert!(
+        took <= Duration::from_secs(2) + TICK,
+        "shutdown took {took:?}, more than SHUTDOWN_TIMEOUT"
+    );
+    // run_until has returned: the redb file must be free for the next start.
+    let restarted = spawn_with(Options {
+        kweb_url: Some(kweb),
+        state_dir: Some(dir),
+        ..Options::default()
+    })
+    .await;
+    let got = restarted.get("/api/v1alpha1/vms/hang").await;
+    assert_eq!(
+        got.status(),
+        200,
+        "the acknowledged create survives the restart"
+    );
+}
+
+/// TMO-002: a delete kweb does not answer within REQUEST_TIMEOUT is a 504
+/// (never 502) before REQUEST_TIMEOUT, and the resource stays `DELETING`.
+#[tokio::test(start_paused = true)]
+async fn tmo002_slow_delete_is_504_and_stays_deleting() {
+    let request_timeout = Duration::from_millis(1_500);
+    let app = spawn_with(Options {
+        args: vec![
+            "--request-timeout".into(),
+            "1500ms".into(),
+            "--create-sync-timeout".into(),
+            "1s".into(),
+        ],
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(app.create("vms", "t1", vm_spec("t1")).await.status(), 201);
+    slow_kweb(&app, "DELETE", "/vms/*", 30).await;
+    let started = Instant::now();
+    let response = app.delete("/api/v1alpha1/vms/t1").await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), 504);
+    assert!(took <= request_timeout, "answered after {took:?}");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body["type"], "https://dcm-project.github.io/problems/backend-timeout",
+        "never 502: {body}"
+    );
+    let got: Value = app
+        .get("/api/v1alpha1/vms/t1")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(got["status"], "DELETING", "TMO-002: stays DELETING");
+    assert_eq!(
+        app.delete("/api/v1alpha1/vms/t1").await.status(),
+        204,
+        "API-062: a repeated delete is 204"
     );
 }
