@@ -116,6 +116,16 @@ pub(crate) async fn sim_control(sim: &str, path: &str, body: Value) -> Value {
     response.json().await.unwrap_or(Value::Null)
 }
 
+/// The simulator's whole state (`GET /_sim/state`).
+pub(crate) async fn sim_state(sim: &str) -> Value {
+    reqwest::get(format!("{sim}/_sim/state"))
+        .await
+        .expect("sim state")
+        .json()
+        .await
+        .expect("sim state json")
+}
+
 /// What a test wants besides the defaults.
 #[derive(Default)]
 pub(crate) struct Options {
@@ -268,6 +278,11 @@ impl TestApp {
 
     pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.expect("get")
+    }
+
+    /// The JSON body GET of `path` answers.
+    pub(crate) async fn json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.expect("json")
     }
 
     pub(crate) async fn delete(&self, path: &str) -> reqwest::Response {

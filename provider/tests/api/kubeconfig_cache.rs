@@ -10,7 +10,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, sim_control, spawn_with};
+use crate::helpers::{Options, TestApp, sim_control, sim_state, spawn_with};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -37,12 +37,7 @@ async fn kubeconfig(app: &TestApp, id: &str) -> String {
 
 /// The backend (kweb) name of the only cluster in the simulator.
 async fn backend_name(app: &TestApp) -> String {
-    let state: Value = reqwest::get(format!("{}/_sim/state", app.sim))
-        .await
-        .expect("sim state")
-        .json()
-        .await
-        .expect("sim state json");
+    let state = sim_state(&app.sim).await;
     state["clusters"][0]["name"]
         .as_str()
         .unwrap_or_else(|| panic!("one cluster in the sim: {state}"))
@@ -54,6 +49,12 @@ fn kubeconfig_text(cluster: &str, server: &str) -> String {
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: {cluster}\n  cluster:\n    server: {server}\ncontexts:\n- name: admin@{cluster}\n  context:\n    cluster: {cluster}\n    user: admin\ncurrent-context: admin@{cluster}\nusers:\n- name: admin\n  user:\n    token: t\n"
     )
+}
+
+/// Creates cluster `id` named `name` (201).
+async fn create_cluster(app: &TestApp, id: &str, name: &str) {
+    let response = app.create("clusters", id, cluster_spec(name)).await;
+    assert_eq!(response.status(), 201, "create {id}");
 }
 
 async fn complete_transitions(app: &TestApp) {
@@ -69,12 +70,7 @@ async fn complete_transitions(app: &TestApp) {
 async fn sec004_kubeconfig_cache_is_evicted_when_the_cluster_leaves_active() {
     let app = spawn_with(Options::default()).await;
     complete_transitions(&app).await;
-    assert_eq!(
-        app.create("clusters", "kc1", cluster_spec("kc1"))
-            .await
-            .status(),
-        201
-    );
+    create_cluster(&app, "kc1", "kc1").await;
     let first = kubeconfig(&app, "kc1").await;
     let name = backend_name(&app).await;
     assert!(!first.contains("https://10.77.0.1:6443"), "{first}");
@@ -118,24 +114,14 @@ async fn sec004_kubeconfig_cache_is_evicted_when_the_cluster_leaves_active() {
 async fn sec004_kubeconfig_cache_is_evicted_on_delete() {
     let app = spawn_with(Options::default()).await;
     complete_transitions(&app).await;
-    assert_eq!(
-        app.create("clusters", "kc2", cluster_spec("old"))
-            .await
-            .status(),
-        201
-    );
+    create_cluster(&app, "kc2", "old").await;
     let first = kubeconfig(&app, "kc2").await;
     let old_name = backend_name(&app).await;
     assert!(first.contains(&old_name), "{first}");
     assert_eq!(app.delete("/api/v1alpha1/clusters/kc2").await.status(), 204);
     app.wait_gone("/api/v1alpha1/clusters/kc2", WAIT).await;
     // Same id, new cluster: its kubeconfig names the new backend cluster.
-    assert_eq!(
-        app.create("clusters", "kc2", cluster_spec("new"))
-            .await
-            .status(),
-        201
-    );
+    create_cluster(&app, "kc2", "new").await;
     let second = kubeconfig(&app, "kc2").await;
     let new_name = backend_name(&app).await;
     assert_ne!(new_name, old_name);
@@ -157,12 +143,7 @@ async fn sec004_kubeconfig_cache_expires_after_5_min() {
     })
     .await;
     complete_transitions(&app).await;
-    assert_eq!(
-        app.create("clusters", "kc3", cluster_spec("kc3"))
-            .await
-            .status(),
-        201
-    );
+    create_cluster(&app, "kc3", "kc3").await;
     let first = kubeconfig(&app, "kc3").await;
     let cached_at = tokio::time::Instant::now();
     assert!(!first.contains("https://10.77.0.2:6443"), "{first}");

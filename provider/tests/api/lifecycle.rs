@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, sim_control, spawn_app, spawn_with, vm_spec};
+use crate::helpers::{Options, sim_control, sim_state, spawn_app, spawn_with, vm_spec};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -288,13 +288,25 @@ async fn tmo005_cluster_that_never_gets_a_kubeconfig_fails_after_the_timeout() {
     app.events().wait_for("c2", "FAILED", WAIT).await;
 }
 
-/// How late (virtual time) a status change may show after its deadline: one
-/// transition poll (100 ms), one probe of `wait_status` (20 ms), a tick.
-const ONE_POLL: Duration = Duration::from_millis(125);
-
-/// The current body of `path`.
-async fn body_of(app: &crate::helpers::TestApp, path: &str) -> Value {
-    app.get(path).await.json().await.expect("json")
+/// On paused time: `path` still shows `before` 1 ms before `due` has passed
+/// since `since`, and shows `after` at most one transition poll (100 ms)
+/// plus one probe of `wait_status` (20 ms) and a tick later.
+async fn changes_at(
+    app: &crate::helpers::TestApp,
+    path: &str,
+    since: tokio::time::Instant,
+    due: Duration,
+    (before, after): (&str, &str),
+) {
+    tokio::time::sleep_until(since + due - Duration::from_millis(1)).await;
+    let early = app.json(path).await;
+    assert_eq!(early["status"], before, "before {due:?}: {early}");
+    app.wait_status(path, after, WAIT).await;
+    let took = since.elapsed();
+    assert!(
+        took <= due + Duration::from_millis(125),
+        "{after} after {took:?}, not at {due:?}"
+    );
 }
 
 /// TMO-005 on paused time (no NATS; the events are checked above): the
@@ -302,7 +314,6 @@ async fn body_of(app: &crate::helpers::TestApp, path: &str) -> Value {
 /// create, not before, and at the next poll after.
 #[tokio::test(start_paused = true)]
 async fn tmo005_cluster_create_timeout_fires_at_the_timeout_not_before() {
-    let timeout = Duration::from_secs(1);
     let app = spawn_with(Options {
         args: vec!["--cluster-create-timeout".into(), "1s".into()],
         ..Options::default()
@@ -312,16 +323,9 @@ async fn tmo005_cluster_create_timeout_fires_at_the_timeout_not_before() {
                       "provider_hints": {"kcli": {"cluster_type": "k3s", "image": "small"}}});
     let created = tokio::time::Instant::now();
     assert_eq!(app.create("clusters", "c3", spec).await.status(), 201);
-    tokio::time::sleep_until(created + timeout - Duration::from_millis(1)).await;
-    let early = body_of(&app, "/api/v1alpha1/clusters/c3").await;
-    assert_eq!(
-        early["status"], "PROGRESSING",
-        "before the timeout: {early}"
-    );
-    app.wait_status("/api/v1alpha1/clusters/c3", "FAILED", WAIT)
-        .await;
-    let took = created.elapsed();
-    assert!(took <= timeout + ONE_POLL, "FAILED after {took:?}");
+    let path = "/api/v1alpha1/clusters/c3";
+    let due = Duration::from_secs(1);
+    changes_at(&app, path, created, due, ("PROGRESSING", "FAILED")).await;
 }
 
 /// VOC-006 on paused time (no NATS; the events are checked above): a
@@ -329,7 +333,6 @@ async fn tmo005_cluster_create_timeout_fires_at_the_timeout_not_before() {
 /// CREATE_GRACE_PERIOD and is `STOPPED` at the next poll after it.
 #[tokio::test(start_paused = true)]
 async fn voc006_grace_period_keeps_provisioning_until_it_ends() {
-    let grace = Duration::from_millis(1_500);
     let app = spawn_with(Options {
         args: vec!["--create-grace-period".into(), "1500ms".into()],
         ..Options::default()
@@ -339,16 +342,9 @@ async fn voc006_grace_period_keeps_provisioning_until_it_ends() {
     spec["provider_hints"] = json!({"kcli": {"start": false}});
     let created = tokio::time::Instant::now();
     assert_eq!(app.create("vms", "cold2", spec).await.status(), 201);
-    tokio::time::sleep_until(created + grace - Duration::from_millis(1)).await;
-    let early = body_of(&app, "/api/v1alpha1/vms/cold2").await;
-    assert_eq!(
-        early["status"], "PROVISIONING",
-        "inside the grace period: {early}"
-    );
-    app.wait_status("/api/v1alpha1/vms/cold2", "STOPPED", WAIT)
-        .await;
-    let took = created.elapsed();
-    assert!(took <= grace + ONE_POLL, "STOPPED after {took:?}");
+    let path = "/api/v1alpha1/vms/cold2";
+    let due = Duration::from_millis(1_500);
+    changes_at(&app, path, created, due, ("PROVISIONING", "STOPPED")).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -457,13 +453,9 @@ async fn voc006_powered_off_new_vm_is_provisioning_then_stopped() {
 
 /// How many `GET /vms` kweb-sim at `sim` has answered (`/_sim/state` reads).
 async fn vm_lists(sim: &str) -> u64 {
-    let state: Value = reqwest::get(format!("{sim}/_sim/state"))
-        .await
-        .expect("sim state")
-        .json()
-        .await
-        .expect("sim state json");
-    state["reads"]["GET /vms"].as_u64().unwrap_or(0)
+    sim_state(sim).await["reads"]["GET /vms"]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 #[tokio::test]

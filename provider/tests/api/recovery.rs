@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::cut_proxy::CutProxy;
-use crate::helpers::{Options, sim_control, spawn_with, vm_spec};
+use crate::helpers::{Options, sim_control, sim_state, spawn_with, vm_spec};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -128,12 +128,7 @@ async fn orp009_creates_queued_at_shutdown_are_dispatched_after_restart() {
             .await;
         assert_eq!(got["id"], id.as_str());
     }
-    let state: Value = reqwest::get(format!("{sim}/_sim/state"))
-        .await
-        .expect("sim state")
-        .json()
-        .await
-        .expect("json");
+    let state = sim_state(&sim).await;
     let created = state["vms"]
         .as_array()
         .map(|vms| {

@@ -169,12 +169,7 @@ async fn tmo002_slow_delete_is_504_and_stays_deleting() {
         body["type"], "https://dcm-project.github.io/problems/backend-timeout",
         "never 502: {body}"
     );
-    let got: Value = app
-        .get("/api/v1alpha1/vms/t1")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let got = app.json("/api/v1alpha1/vms/t1").await;
     assert_eq!(got["status"], "DELETING", "TMO-002: stays DELETING");
     assert_eq!(
         app.delete("/api/v1alpha1/vms/t1").await.status(),
