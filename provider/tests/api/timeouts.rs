@@ -110,6 +110,46 @@ async fn slow_kweb(app: &TestApp, method: &str, path: &str, seconds: u64) {
     .await;
 }
 
+/// API-014: a create kweb answers after 3 s gets `201 PROVISIONING` at
+/// CREATE_SYNC_TIMEOUT (2 s) and finishes in the background. kweb's VM list
+/// fails meanwhile, so only the background create can change the record
+/// (ORP-007: a failed list changes nothing).
+#[tokio::test(start_paused = true)]
+async fn api014_slow_create_answers_201_provisioning_and_finishes_in_background() {
+    let sync = Duration::from_secs(2);
+    let app = spawn_with(Options::default()).await;
+    sim_control(
+        &app.sim,
+        "faults",
+        json!({"method": "GET", "path": "/vms", "response": {"status": 500, "content_type": "text/plain", "body": "down"}}),
+    )
+    .await;
+    slow_kweb(&app, "POST", "/vms", 3).await;
+    let started = Instant::now();
+    let response = app.create("vms", "slow", vm_spec("slow")).await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), 201);
+    assert!(
+        took >= sync && took <= sync + TICK,
+        "answered after {took:?}, not at CREATE_SYNC_TIMEOUT (2s)"
+    );
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["status"], "PROVISIONING");
+    // The background create commits: the intent is cleared and the first event written.
+    testkit::eventually(Duration::from_secs(10), || async {
+        let got = app.json("/api/v1alpha1/vms/slow").await;
+        if got["status_message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("created"))
+        {
+            Ok(())
+        } else {
+            Err(got)
+        }
+    })
+    .await;
+}
+
 /// TMO-007: shutdown cancels a background create that outlives
 /// CREATE_SYNC_TIMEOUT (2 s) and SHUTDOWN_TIMEOUT (2 s), and releases the
 /// store for the next start.
