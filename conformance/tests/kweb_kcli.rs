@@ -305,6 +305,7 @@ async fn a_k3s_cluster_is_created_listed_and_deleted() {
         if listed.contains(wanted) {
             break;
         }
+        // kcli is a child process, and KWEB_URL may name a real kweb: wall clock.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(

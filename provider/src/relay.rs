@@ -29,8 +29,17 @@ use crate::store::{OutboxEntry, StoreError};
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Entries read per batch.
 const BATCH: usize = 256;
+/// First wait after a failed publish, and again after a delivery.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// Longest wait between retries after a failed publish.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The wait before the next retry when the one after waiting `current`
+/// failed too: doubled, at most [`MAX_BACKOFF`], without an attempt limit
+/// (EVT-042).
+fn next_backoff(current: Duration) -> Duration {
+    current.saturating_mul(2).min(MAX_BACKOFF)
+}
 
 /// Why a `NATS_URL` is refused.
 #[derive(Debug, thiserror::Error)]
@@ -264,7 +273,7 @@ pub(crate) async fn run(
 ) {
     let js = jetstream::new(client.clone());
     let mut streams: HashMap<String, bool> = HashMap::new();
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = FIRST_BACKOFF;
     loop {
         if app.recheck_streams.swap(false, Ordering::SeqCst) {
             streams.clear();
@@ -273,7 +282,7 @@ pub(crate) async fn run(
         update_gauges(&app);
         match result {
             Ok(n) if n > 0 => {
-                backoff = Duration::from_millis(100);
+                backoff = FIRST_BACKOFF;
                 continue;
             }
             Ok(_) => {
@@ -296,8 +305,28 @@ pub(crate) async fn run(
                     () = app.outbox_notify.notified() => {}
                     _ = stop.changed() => {}
                 }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                backoff = next_backoff(backoff);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evt042_retry_wait_doubles_up_to_10s() {
+        let ms = Duration::from_millis;
+        for (current, next) in [
+            (FIRST_BACKOFF, ms(200)),
+            (ms(200), ms(400)),
+            (ms(3_200), ms(6_400)),
+            (ms(6_400), MAX_BACKOFF),
+            (MAX_BACKOFF, MAX_BACKOFF),
+            (Duration::MAX, MAX_BACKOFF),
+        ] {
+            assert_eq!(next_backoff(current), next, "after {current:?}");
         }
     }
 }

@@ -114,7 +114,9 @@ async fn get(client: &reqwest::Client, url: &str) -> Value {
         .unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
-#[tokio::test]
+/// Paused tokio time: the registration retries, kweb-sim's cluster stages
+/// and the shutdown's lame-duck window pass on the virtual clock.
+#[tokio::test(start_paused = true)]
 async fn catalog_items_resolve_to_specs_the_provider_creates() {
     let kweb = spawn_kweb_sim().await;
     let state = tempfile::tempdir().expect("state dir");
@@ -182,7 +184,8 @@ async fn catalog_items_resolve_to_specs_the_provider_creates() {
     // k3s (provider_hints.kcli.cluster_type, KCLI-020), and the VM's
     // guest_os.type became the kcli profile (KCLI-010, KCLI-011).
     // kweb lists a new cluster as `generic` until its parameters are written
-    // (kweb-reference.md §6.14), so wait for the expected value, bounded.
+    // (kweb-reference.md §6.14), so wait for the expected value, bounded
+    // (paused time: the in-process kweb-sim's clock moves with tokio's).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     for (id, plural, spec) in &created {
         let name = format!("dcm-{id}");
@@ -196,21 +199,24 @@ async fn catalog_items_resolve_to_specs_the_provider_creates() {
                 .expect("guest os")
                 .replace(['-', '.'], "")
         };
-        let mut seen = None;
-        while seen.as_deref() != Some(expected.as_str()) {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{name}: kweb-sim shows {seen:?}, the catalog asked for {expected}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            seen = if plural == "clusters" {
+        let within = deadline.saturating_duration_since(tokio::time::Instant::now());
+        testkit::eventually(within, || async {
+            let seen = if plural == "clusters" {
                 let kubes = get(&client, &format!("{kweb}/kubes")).await;
                 kubes["kubes"][&name]["type"].as_str().map(str::to_owned)
             } else {
                 let vm = get(&client, &format!("{kweb}/vms/{name}")).await;
                 vm["profile"].as_str().map(str::to_owned)
             };
-        }
+            if seen.as_deref() == Some(expected.as_str()) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{name}: kweb-sim shows {seen:?}, the catalog asked for {expected}"
+                ))
+            }
+        })
+        .await;
     }
     let _ = stop.send(());
     running

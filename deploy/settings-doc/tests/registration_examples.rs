@@ -36,7 +36,9 @@ fn latest(registry: &Registry, name: &str, metadata_key: &str) -> Option<Registr
     })
 }
 
-#[tokio::test]
+/// Paused tokio time: the re-registrations and the shutdown's lame-duck
+/// window pass on the virtual clock.
+#[tokio::test(start_paused = true)]
 async fn the_registration_examples_are_what_the_provider_sends() {
     let dcm = testkit::dcm().await;
     let kweb = spawn_kweb_sim().await;

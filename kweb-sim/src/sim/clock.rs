@@ -1,8 +1,13 @@
 //! The simulator clock (`kweb-reference.md` §15): drives `Date` headers,
 //! `creationdate`, `Last-Modified` and transition timers. It runs with real
-//! time unless paused; `advance` moves it forward in both modes.
+//! time unless paused; `advance` moves it forward in both modes. Running, it
+//! follows tokio's clock, which is real time except in a test that pauses
+//! tokio time: an in-process simulator then moves with the test's virtual
+//! time (`tokio::time::advance` or auto-advance).
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
 
 /// A controllable clock in Unix seconds.
 #[derive(Debug, Clone)]
@@ -172,6 +177,13 @@ mod tests {
         assert_eq!(http_date(t), "Sat, 21 Nov 2026 13:42:51 GMT");
         assert_eq!(creation_date(t), "21-11-2026 13:42");
         assert_eq!(iso8601(t), "2026-11-21T13:42:51Z");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_running_clock_follows_paused_tokio_time() {
+        let c = Clock::new(Some(100.0));
+        tokio::time::advance(std::time::Duration::from_millis(2_500)).await;
+        assert!((c.now() - 102.5).abs() < 1e-9, "{}", c.now());
     }
 
     #[test]

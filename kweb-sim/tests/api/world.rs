@@ -1,7 +1,9 @@
 //! Route semantics against the simulated world: networks, plans, hosts,
 //! images, flavours, state file, serial mode, transport faults, effects.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use kweb_sim::Config;
 use serde_json::json;
@@ -360,7 +362,8 @@ async fn state_file_survives_a_restart() {
     assert_eq!(info["status"], "up");
 }
 
-#[tokio::test]
+/// Paused tokio time: the delays pass on the virtual clock, exactly.
+#[tokio::test(start_paused = true)]
 async fn serial_mode_blocks_other_clients_during_a_slow_request() {
     let app = spawn_app_with(Config {
         serial: true,
@@ -376,13 +379,15 @@ async fn serial_mode_blocks_other_clients_during_a_slow_request() {
     .await;
     let addr = app.addr;
     let slow = tokio::spawn(async move { call(addr, "GET", "/host", None).await });
+    // Virtual time: the slow request holds the gate from 0 to 400 ms.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
     let fast = call(app.addr, "GET", "/pools", None).await;
     assert_eq!(fast.status(), 200);
     assert!(
-        started.elapsed() >= Duration::from_millis(200),
-        "the second request waited for the first"
+        started.elapsed() >= Duration::from_millis(300),
+        "the second request waited for the first: {:?}",
+        started.elapsed()
     );
     assert_eq!(
         slow.await.expect("join").header("Content-Length"),
@@ -390,7 +395,8 @@ async fn serial_mode_blocks_other_clients_during_a_slow_request() {
     );
 }
 
-#[tokio::test]
+/// Paused tokio time: the delays pass on the virtual clock, exactly.
+#[tokio::test(start_paused = true)]
 async fn transport_faults_reset_and_hang() {
     let app = spawn_app().await;
     call(
@@ -414,7 +420,11 @@ async fn transport_faults_reset_and_hang() {
     let started = Instant::now();
     let out = raw_bytes(app.addr, b"GET /host HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert!(out.is_empty());
-    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// Sends `request` on a fresh connection; true when the server closed or
@@ -466,7 +476,8 @@ async fn cut_after_applies_the_create_then_resets() {
     );
 }
 
-#[tokio::test]
+/// Paused tokio time: the delays pass on the virtual clock, exactly.
+#[tokio::test(start_paused = true)]
 async fn explicit_fault_response_and_latency_effect() {
     let app = spawn_app().await;
     call(app.addr, "POST", "/_sim/faults", Some(r#"{"path":"/kubes","response":{"status":502,"content_type":"text/plain","body":"bad gateway"}}"#)).await;

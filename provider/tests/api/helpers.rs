@@ -2,6 +2,14 @@
 //! `nats-server` with JetStream on a free loopback port (optional), the fake
 //! DCM (those three from `testkit`) and the provider, each on port 0 with a
 //! fresh state directory.
+//!
+//! Paused time: under `#[tokio::test(start_paused = true)]` everything
+//! in-process (provider, kweb-sim and its clock, the fake DCM) runs on the
+//! test's current-thread runtime over real loopback sockets, and the virtual
+//! clock auto-advances only while every task waits (never during a
+//! `spawn_blocking` store call). Such tests start without NATS: `nats-server`
+//! is a separate process whose answers virtual time would outrun, as it would
+//! wiremock's, which serves from its own thread.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -106,6 +114,16 @@ pub(crate) async fn sim_control(sim: &str, path: &str, body: Value) -> Value {
         response.status()
     );
     response.json().await.unwrap_or(Value::Null)
+}
+
+/// The simulator's whole state (`GET /_sim/state`).
+pub(crate) async fn sim_state(sim: &str) -> Value {
+    reqwest::get(format!("{sim}/_sim/state"))
+        .await
+        .expect("sim state")
+        .json()
+        .await
+        .expect("sim state json")
 }
 
 /// What a test wants besides the defaults.
@@ -260,6 +278,11 @@ impl TestApp {
 
     pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.expect("get")
+    }
+
+    /// The JSON body GET of `path` answers.
+    pub(crate) async fn json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.expect("json")
     }
 
     pub(crate) async fn delete(&self, path: &str) -> reqwest::Response {

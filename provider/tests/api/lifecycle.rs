@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, sim_control, spawn_app, spawn_with, vm_spec};
+use crate::helpers::{Options, sim_control, sim_state, spawn_app, spawn_with, vm_spec};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -138,6 +138,8 @@ async fn api063_delete_of_a_vm_gone_from_kweb_is_204_and_disappearance_publishes
     assert_eq!(app.get("/api/v1alpha1/vms/b").await.status(), 404);
 }
 
+// Real time: under paused time every create gets the same create time, and
+// ties are ordered by id, so "newest first" needs a clock that moves.
 #[tokio::test]
 async fn api053_keyset_pages_return_every_item_once() {
     let app = spawn_with(Options::default()).await;
@@ -286,7 +288,66 @@ async fn tmo005_cluster_that_never_gets_a_kubeconfig_fails_after_the_timeout() {
     app.events().wait_for("c2", "FAILED", WAIT).await;
 }
 
-#[tokio::test]
+/// On paused time: `path` still shows `before` 1 ms before `due` has passed
+/// since `since`, and shows `after` at most one transition poll (100 ms)
+/// plus one probe of `wait_status` (20 ms) and a tick later.
+async fn changes_at(
+    app: &crate::helpers::TestApp,
+    path: &str,
+    since: tokio::time::Instant,
+    due: Duration,
+    (before, after): (&str, &str),
+) {
+    tokio::time::sleep_until(since + due - Duration::from_millis(1)).await;
+    let early = app.json(path).await;
+    assert_eq!(early["status"], before, "before {due:?}: {early}");
+    app.wait_status(path, after, WAIT).await;
+    let took = since.elapsed();
+    assert!(
+        took <= due + Duration::from_millis(125),
+        "{after} after {took:?}, not at {due:?}"
+    );
+}
+
+/// TMO-005 on paused time (no NATS; the events are checked above): the
+/// cluster turns `FAILED` once CLUSTER_CREATE_TIMEOUT has passed since the
+/// create, not before, and at the next poll after.
+#[tokio::test(start_paused = true)]
+async fn tmo005_cluster_create_timeout_fires_at_the_timeout_not_before() {
+    let app = spawn_with(Options {
+        args: vec!["--cluster-create-timeout".into(), "1s".into()],
+        ..Options::default()
+    })
+    .await;
+    let spec = json!({"service_type": "cluster", "metadata": {"name": "k3"},
+                      "provider_hints": {"kcli": {"cluster_type": "k3s", "image": "small"}}});
+    let created = tokio::time::Instant::now();
+    assert_eq!(app.create("clusters", "c3", spec).await.status(), 201);
+    let path = "/api/v1alpha1/clusters/c3";
+    let due = Duration::from_secs(1);
+    changes_at(&app, path, created, due, ("PROGRESSING", "FAILED")).await;
+}
+
+/// VOC-006 on paused time (no NATS; the events are checked above): a
+/// powered-off new VM stays `PROVISIONING` for the whole
+/// CREATE_GRACE_PERIOD and is `STOPPED` at the next poll after it.
+#[tokio::test(start_paused = true)]
+async fn voc006_grace_period_keeps_provisioning_until_it_ends() {
+    let app = spawn_with(Options {
+        args: vec!["--create-grace-period".into(), "1500ms".into()],
+        ..Options::default()
+    })
+    .await;
+    let mut spec = vm_spec("cold2");
+    spec["provider_hints"] = json!({"kcli": {"start": false}});
+    let created = tokio::time::Instant::now();
+    assert_eq!(app.create("vms", "cold2", spec).await.status(), 201);
+    let path = "/api/v1alpha1/vms/cold2";
+    let due = Duration::from_millis(1_500);
+    changes_at(&app, path, created, due, ("PROVISIONING", "STOPPED")).await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn api041_hlt003_backend_down_keeps_reads_and_health_200() {
     let app = spawn_with(Options::default()).await;
     assert_eq!(app.create("vms", "x", vm_spec("x")).await.status(), 201);
@@ -364,10 +425,17 @@ async fn voc006_powered_off_new_vm_is_provisioning_then_stopped() {
     .await;
     let mut spec = vm_spec("cold");
     spec["provider_hints"] = json!({"kcli": {"start": false}});
+    let lists_before = vm_lists(&app.sim).await;
     assert_eq!(app.create("vms", "cold", spec).await.status(), 201);
-    // Real loopback HTTP to kweb-sim: 500 ms of wall clock is five polls
-    // after the create and 1 s before the grace period ends.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Five polls after the create (100 ms apart, so about 1 s before the
+    // grace period ends) have seen the VM powered off.
+    testkit::eventually(WAIT, || async {
+        match vm_lists(&app.sim).await - lists_before {
+            n if n >= 5 => Ok(()),
+            n => Err(format!("{n} GET /vms since the create")),
+        }
+    })
+    .await;
     let early: Value = app
         .get("/api/v1alpha1/vms/cold")
         .await
@@ -381,6 +449,13 @@ async fn voc006_powered_off_new_vm_is_provisioning_then_stopped() {
     app.wait_status("/api/v1alpha1/vms/cold", "STOPPED", WAIT)
         .await;
     app.events().wait_for("cold", "STOPPED", WAIT).await;
+}
+
+/// How many `GET /vms` kweb-sim at `sim` has answered (`/_sim/state` reads).
+async fn vm_lists(sim: &str) -> u64 {
+    sim_state(sim).await["reads"]["GET /vms"]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -433,7 +508,7 @@ async fn voc005_unmappable_state_keeps_status_then_fails() {
     app.events().wait_for("odd", "FAILED", WAIT).await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn evt043_without_nats_the_outbox_keeps_only_the_latest_status() {
     let app = spawn_with(Options::default()).await;
     assert_eq!(
@@ -463,7 +538,7 @@ async fn evt043_without_nats_the_outbox_keeps_only_the_latest_status() {
     assert_eq!(pending, 1, "EVT-043: one entry per resource");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn orp006_delete_policy_removes_only_old_prefixed_orphans() {
     let app = spawn_with(Options {
         args: vec![
@@ -511,7 +586,7 @@ async fn orp006_delete_policy_removes_only_old_prefixed_orphans() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn orp008_unreadable_store_is_a_startup_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("state.db"), b"not a redb file at all").expect("write");
@@ -533,7 +608,7 @@ async fn orp008_unreadable_store_is_a_startup_error() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn api034_concurrent_creates_with_one_id_make_one_backend_create() {
     let app = spawn_with(Options::default()).await;
     let mut tasks = Vec::new();
@@ -574,7 +649,7 @@ async fn api034_concurrent_creates_with_one_id_make_one_backend_create() {
     assert_eq!(count, Some(1));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn kcli012_profile_cache_is_filled_before_the_first_request() {
     let app = spawn_with(Options::default()).await;
     let response = app
@@ -591,7 +666,7 @@ async fn kcli012_profile_cache_is_filled_before_the_first_request() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn reg023_starts_serves_and_registers_with_kweb_down() {
     let app = spawn_with(Options {
         kweb_url: Some("http://127.0.0.1:9".into()),
@@ -617,7 +692,7 @@ async fn reg023_starts_serves_and_registers_with_kweb_down() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn hlt012_health_is_unhealthy_once_graceful_shutdown_starts() {
     // SHUTDOWN_TIMEOUT 8s: health stays reachable and unhealthy for 2 s.
     let mut app = spawn_with(Options {
@@ -628,8 +703,8 @@ async fn hlt012_health_is_unhealthy_once_graceful_shutdown_starts() {
     app.wait_status("/api/v1alpha1/vms/health", "healthy", WAIT)
         .await;
     app.begin_shutdown();
-    // Real sockets, wall clock: well past the moment the listener would
-    // close without the lame-duck window, well inside that window.
+    // Paused time: 200 ms of virtual time, well past the moment the listener
+    // would close without the lame-duck window, well inside that window.
     tokio::time::sleep(Duration::from_millis(200)).await;
     // A new connection, as a poller opens one: a refused connection fails.
     let poller = reqwest::Client::builder()
@@ -648,7 +723,7 @@ async fn hlt012_health_is_unhealthy_once_graceful_shutdown_starts() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn hlt007_health_answers_within_1s_while_kweb_hangs() {
     let app = spawn_with(Options::default()).await;
     app.wait_status("/health", "healthy", WAIT).await;
@@ -659,11 +734,11 @@ async fn hlt007_health_answers_within_1s_while_kweb_hangs() {
     )
     .await;
     for _ in 0..10 {
-        let started = std::time::Instant::now();
+        let started = tokio::time::Instant::now();
         let response = app.get("/api/v1alpha1/vms/health").await;
         assert_eq!(response.status(), 200);
         assert!(started.elapsed() < Duration::from_secs(1), "HLT-007");
-        // Real sockets: spread the ten calls over 3 s of wall clock, past
+        // Paused time: the ten calls spread over 3 s of virtual time, past
         // the hung probe's timeout.
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
@@ -679,7 +754,7 @@ async fn hlt007_health_answers_within_1s_while_kweb_hangs() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn hlt011_kweb_going_away_is_unhealthy_within_2s_with_default_probe_settings() {
     let testkit::Sim {
         url: sim,
@@ -701,11 +776,11 @@ async fn hlt011_kweb_going_away_is_unhealthy_within_2s_with_default_probe_settin
     .await;
     app.wait_status("/api/v1alpha1/vms/health", "healthy", WAIT)
         .await;
-    // Wall clock: the provider probes a real socket. 1.5 s puts the loss
-    // between two GET /host probes, where only the listening check sees it.
+    // Paused time: 1.5 s of virtual time put the loss between two GET /host
+    // probes, where only the listening check sees it.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     sim_task.abort();
-    let gone = std::time::Instant::now();
+    let gone = tokio::time::Instant::now();
     let body = app
         .wait_status(
             "/api/v1alpha1/vms/health",

@@ -230,9 +230,10 @@ async fn agt002_agt003_bare_spec_with_idempotency_key() {
 async fn send_all_then_read(addr: std::net::SocketAddr, head: String, body: Vec<u8>) -> String {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    // Wall clock: real sockets. The head goes first and the body 100 ms
-    // later, as from a client on a real network: a server that answers and
-    // closes after the head (the old behaviour) has done so by then.
+    // The head goes first and the body 100 ms later, as from a client on a
+    // real network: a server that answers and closes after the head (the old
+    // behaviour) has done so by then (under paused time the server runs
+    // before the virtual clock moves).
     let exchange = async {
         stream
             .write_all(head.as_bytes())
@@ -256,7 +257,7 @@ async fn send_all_then_read(addr: std::net::SocketAddr, head: String, body: Vec<
         .unwrap_or_else(|e| panic!("VAL-012: {e}"))
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn val012_a_client_that_sends_a_2_mib_body_first_reads_the_413() {
     let app = spawn_with(Options::default()).await;
     let payload = format!(

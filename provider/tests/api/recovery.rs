@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::cut_proxy::CutProxy;
-use crate::helpers::{Options, sim_control, spawn_with, vm_spec};
+use crate::helpers::{Options, sim_control, sim_state, spawn_with, vm_spec};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -84,8 +84,9 @@ async fn api018_create_that_never_reached_kweb_is_rejected_without_a_record() {
 /// provider stops are sent after the restart and reach RUNNING; none fails
 /// (ORP-009: a crash alone never fails a create). The default
 /// CREATE_GRACE_PERIOD (10m) is kept, so a create left undispatched would
-/// sit in PROVISIONING far beyond the wait.
-#[tokio::test]
+/// sit in PROVISIONING far beyond the wait. Paused tokio time: kweb-sim's
+/// latency, the create timeout and SHUTDOWN_TIMEOUT run on the virtual clock.
+#[tokio::test(start_paused = true)]
 async fn orp009_creates_queued_at_shutdown_are_dispatched_after_restart() {
     let sim = testkit::kweb_sim().await.url;
     sim_control(
@@ -127,12 +128,7 @@ async fn orp009_creates_queued_at_shutdown_are_dispatched_after_restart() {
             .await;
         assert_eq!(got["id"], id.as_str());
     }
-    let state: Value = reqwest::get(format!("{sim}/_sim/state"))
-        .await
-        .expect("sim state")
-        .json()
-        .await
-        .expect("json");
+    let state = sim_state(&sim).await;
     let created = state["vms"]
         .as_array()
         .map(|vms| {

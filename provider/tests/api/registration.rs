@@ -1,4 +1,7 @@
 //! Registration with the fake DCM registry (contract §4, KCLI-001, KCLI-002).
+//!
+//! Paused tokio time (no NATS): backoff, retry gaps and re-registration run
+//! on the virtual clock, so absences are checked past the longest delay.
 
 use std::time::Duration;
 
@@ -21,8 +24,10 @@ fn calls(app: &crate::helpers::TestApp) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// Waits until `n` registrations arrived, for at most 5 min 10 s of (virtual)
+/// time: one REREGISTER_INTERVAL plus a backoff-delayed attempt.
 async fn wait_calls(app: &crate::helpers::TestApp, n: usize) -> Vec<(String, Value)> {
-    testkit::eventually(Duration::from_secs(10), || async {
+    testkit::eventually(Duration::from_secs(310), || async {
         let calls = calls(app);
         if calls.len() >= n {
             Ok(calls)
@@ -33,7 +38,7 @@ async fn wait_calls(app: &crate::helpers::TestApp, n: usize) -> Vec<(String, Val
     .await
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn kcli001_two_registrations_with_stable_ids() {
     let app = spawn_with(Options::default()).await;
     let calls = wait_calls(&app, 2).await;
@@ -84,10 +89,15 @@ async fn kcli001_two_registrations_with_stable_ids() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn reg024_a_4xx_stops_retries_and_is_surfaced() {
+    let started = tokio::time::Instant::now();
     let app = spawn_with(Options {
         registry_status: Some(400),
+        // Five virtual minutes pass: slow polls and probes keep them cheap.
+        args: ["--poll-interval", "30s", "--health-probe-interval", "30s"]
+            .map(str::to_owned)
+            .to_vec(),
         ..Options::default()
     })
     .await;
@@ -107,13 +117,27 @@ async fn reg024_a_4xx_stops_retries_and_is_surfaced() {
     assert_eq!(body["registered"], false);
     let attempts = calls(&app).len();
     assert_eq!(attempts, 2, "one attempt per provider");
-    // An absence, over real loopback HTTP to the registry: 1.5 s of wall
-    // clock outlasts the first retry delay (at most 1 s, REG-021).
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Paused time: 61 s of virtual time outlast the longest retry delay (the
+    // 60 s cap, REG-021) and stay inside REREGISTER_INTERVAL (5 min).
+    tokio::time::sleep(Duration::from_secs(61)).await;
     assert_eq!(calls(&app).len(), attempts, "no retries after a 4xx");
+    // REG-026: the next attempt is the re-registration, 5 min later.
+    tokio::time::sleep_until(started + Duration::from_secs(299)).await;
+    assert_eq!(calls(&app).len(), attempts, "no attempt before 5 min");
+    let again = wait_calls(&app, attempts + 2).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(300),
+        "re-registered {:?} after the start",
+        started.elapsed()
+    );
+    assert_eq!(
+        again.len(),
+        attempts + 2,
+        "one re-registration per provider"
+    );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn reg021_5xx_is_retried_until_success() {
     let app = spawn_with(Options {
         registry_status: Some(503),
@@ -134,7 +158,7 @@ async fn reg021_5xx_is_retried_until_success() {
     assert!(metrics.contains("result=\"retry\""), "{metrics}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn reg027_deregistration_on_graceful_shutdown() {
     let app = spawn_with(Options {
         args: vec!["--deregister-on-shutdown".into(), "true".into()],
@@ -159,7 +183,7 @@ async fn reg027_deregistration_on_graceful_shutdown() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn reg026_periodic_reregistration_with_the_same_id() {
     let app = spawn_with(Options {
         args: vec!["--reregister-interval".into(), "200ms".into()],
