@@ -12,8 +12,9 @@ use crate::helpers::{Options, provider_args, spawn_with};
 /// TMO-007: a request whose body never arrives stays in flight until
 /// `READ_TIMEOUT` (30 s here), far past `SHUTDOWN_TIMEOUT` (1 s). Shutdown
 /// must not leave its connection running with the store open: the same
-/// state file opens again right after the provider stopped.
-#[tokio::test]
+/// state file opens again right after the provider stopped. On paused
+/// time: the shutdown deadline passes in virtual time.
+#[tokio::test(start_paused = true)]
 async fn tmo007_a_request_in_flight_at_shutdown_timeout_does_not_keep_the_store_open() {
     let app = spawn_with(Options {
         args: ["--shutdown-timeout", "1s", "--read-timeout", "30s"]
