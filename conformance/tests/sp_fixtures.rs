@@ -17,6 +17,7 @@ use dcm_conformance::sp::profile::Profile;
 use dcm_conformance::sp::report::{self, Severity};
 use dcm_conformance::sp::runner::{RunOptions, run};
 use fixture_sp::{Defect, FixtureLauncher};
+use futures::StreamExt as _;
 
 struct Case {
     defect: Defect,
@@ -271,6 +272,10 @@ fn options(profile: Profile, features: PathBuf, report_dir: PathBuf) -> RunOptio
     }
 }
 
+fn label(case: &Case) -> String {
+    format!("{:?} under {}", case.defect, case.profile)
+}
+
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -279,13 +284,20 @@ async fn main() {
     }
     // A plain argument keeps only the cases whose label contains it.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let cases = CASES.iter().filter(|case| {
+        filter
+            .as_ref()
+            .is_none_or(|f| label(case).contains(f.as_str()))
+    });
+    // Each case has its own fixture, kweb-sim, NATS, ports and temp dirs,
+    // so three run at a time.
+    let outcomes: Vec<(String, Result<(), String>)> = futures::stream::iter(cases)
+        .map(|case| async move { (label(case), check(case).await) })
+        .buffer_unordered(3)
+        .collect()
+        .await;
     let (mut passed, mut failed) = (0, 0);
-    for case in CASES {
-        let label = format!("{:?} under {}", case.defect, case.profile);
-        if filter.as_ref().is_some_and(|f| !label.contains(f.as_str())) {
-            continue;
-        }
-        let outcome = check(case).await;
+    for (label, outcome) in outcomes {
         match outcome {
             Ok(()) => {
                 println!("sp_fixtures: {label}: reported exactly as expected");
@@ -307,7 +319,6 @@ async fn check(case: &Case) -> Result<(), String> {
         subset(dir.path(), case.features).map_err(|e| format!("copying features: {e}"))?;
     let launcher = FixtureLauncher {
         defects: vec![case.defect],
-        clusters: true,
     };
     let summary = run(
         options(case.profile, features, dir.path().join("report")),
