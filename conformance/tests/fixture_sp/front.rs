@@ -167,7 +167,7 @@ impl Front {
                     spec.insert("x-fixture-replay".into(), json!(true));
                     req.set_json(&body);
                 }
-                if self.has(Defect::ReplayRecreates) && !mutate {
+                if self.has(Defect::ReplayRecreates) && first == sent {
                     self.recreate(key, &req).await;
                 }
             }
@@ -198,7 +198,15 @@ impl Front {
 
     async fn delete(&self, key: &str, req: Message) -> Message {
         lock(&self.created).remove(key);
-        if self.has(Defect::DeleteInBackground) {
+        let mut get = req.clone();
+        get.method = Method::GET;
+        if self.has(Defect::DeleteInBackground)
+            && self
+                .provider
+                .send(&get)
+                .await
+                .is_ok_and(|a| a.status == StatusCode::OK)
+        {
             let provider = self.provider.clone();
             tokio::spawn(async move {
                 // The defect is a delete that runs after its answer, seen by
@@ -209,8 +217,6 @@ impl Front {
             return Message::answer(StatusCode::NO_CONTENT, "text/plain", "");
         }
         let before = if self.has(Defect::KeepsDeletedRecords) {
-            let mut get = req.clone();
-            get.method = Method::GET;
             self.provider.send(&get).await.ok().and_then(|a| a.json())
         } else {
             None

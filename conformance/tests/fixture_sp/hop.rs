@@ -117,8 +117,12 @@ pub(crate) struct Hop {
 impl Hop {
     pub(crate) fn new(upstream: &str) -> Self {
         Self {
+            // No idle connections: a restarted provider would find stale
+            // ones, and an idle one keeps its old server (and state store)
+            // alive past shutdown.
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(0)
                 .build()
                 .unwrap_or_default(),
             upstream: upstream.trim_end_matches('/').to_owned(),
