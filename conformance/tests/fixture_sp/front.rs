@@ -10,12 +10,12 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::Defect;
 use super::hop::{Hop, Message};
+use super::{Defect, lock};
 
 /// Top-level spec members [`Defect::DropsUnknownMembers`] keeps (the VM and
 /// cluster members of DCM's schemas); every other member is dropped.
-const KNOWN: &[&str] = &[
+const KNOWN: [&str; 10] = [
     "service_type",
     "metadata",
     "provider_hints",
@@ -40,10 +40,6 @@ pub(crate) struct Front {
     tombstones: Mutex<BTreeMap<String, Value>>,
     /// Page tokens this layer made up, each answered with an empty page.
     made_up_tokens: Mutex<BTreeSet<String>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// What a request addresses: `(collection, id)` under `/api/v1alpha1/`.

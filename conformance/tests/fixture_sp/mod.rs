@@ -29,6 +29,11 @@ use futures::future::BoxFuture;
 use tokio::task::JoinHandle;
 
 use front::Front;
+
+/// Locks `m`; a panicked holder left nothing half-written worth refusing.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 use hop::{Hop, serve};
 use registry::Registry;
 
@@ -101,7 +106,7 @@ pub(crate) struct FixtureSp {
     inner: Box<dyn SpUnderTest>,
     defects: Arc<BTreeSet<Defect>>,
     registry: Arc<Registry>,
-    layers: Mutex<Vec<JoinHandle<()>>>,
+    layers: Vec<JoinHandle<()>>,
     _nats: Option<NatsServer>,
 }
 
@@ -158,18 +163,15 @@ impl SpUnderTest for FixtureSp {
     }
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            self.inner.shutdown().await;
-            let layers = std::mem::take(
-                &mut *self
-                    .layers
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-            );
-            for task in layers {
-                task.abort();
-            }
-        })
+        self.inner.shutdown()
+    }
+}
+
+impl Drop for FixtureSp {
+    fn drop(&mut self) {
+        for task in &self.layers {
+            task.abort();
+        }
     }
 }
 
@@ -243,7 +245,7 @@ async fn launch(defects: Arc<BTreeSet<Defect>>, env: LaunchEnv) -> anyhow::Resul
         inner,
         defects,
         registry,
-        layers: Mutex::new(layers),
+        layers,
         _nats: nats,
     })
 }

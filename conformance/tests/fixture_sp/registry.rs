@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{Method, StatusCode};
 
-use super::Defect;
 use super::hop::{Hop, Message};
+use super::{Defect, lock};
 
 /// The registry layer's state; [`Registry::restart`] forgets what belongs
 /// to one run of the provider.
@@ -20,10 +20,6 @@ pub(crate) struct Registry {
     ids: Mutex<BTreeMap<String, String>>,
     /// Service types whose one attempt went out ([`Defect::RegisterOnce`]).
     attempted: Mutex<BTreeSet<String>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Registry {

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt as _;
 use serde_json::Value;
 
-use super::Defect;
 use super::front::error_for_failed;
+use super::{Defect, lock};
 
 /// What happens to one event on its way (a pure decision).
 #[derive(Debug, PartialEq)]
@@ -26,10 +26,7 @@ fn fate(defects: &BTreeSet<Defect>, recreated: &Mutex<BTreeSet<String>>, event: 
             return Fate::Drop;
         }
         let id = data["id"].as_str().unwrap_or_default();
-        let mut recreated = recreated
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if recreated.remove(id) {
+        if lock(recreated).remove(id) {
             return Fate::Drop;
         }
     }
