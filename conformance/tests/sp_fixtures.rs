@@ -3,7 +3,8 @@
 //!
 //! Each case runs the feature files of the areas its defect touches (copied
 //! into a temp dir) against the fixture with that one defect, and compares
-//! the set of failed scenarios with the expected set. Prints
+//! the set of failed scenarios with the expected set; cases run three at a
+//! time, each in a child process of this binary (`--case LABEL`). Prints
 //! `sp_fixtures: N passed, N failed, N skipped`; exits non-zero on mismatch.
 
 mod fixture_sp;

@@ -213,15 +213,19 @@ impl Front {
             return Message::answer(StatusCode::NO_CONTENT, "text/plain", "");
         }
         let before = if self.has(Defect::KeepsDeletedRecords) {
-            self.provider.send(&get).await.ok().and_then(|a| a.json())
+            let found = self.provider.send(&get).await.ok();
+            found
+                .filter(|a| a.status == StatusCode::OK)
+                .and_then(|a| a.json())
         } else {
             None
         };
         let answer = self.provider.pass(&req).await;
         if answer.status == StatusCode::NO_CONTENT
             && let Some(mut item) = before
+            && let Some(fields) = item.as_object_mut()
         {
-            item["status"] = json!("DELETED");
+            fields.insert("status".into(), json!("DELETED"));
             lock(&self.tombstones).insert(key.to_owned(), item);
         }
         answer
@@ -247,8 +251,8 @@ impl Front {
             return answer;
         };
         if self.has(Defect::ErrorInsteadOfFailed) {
-            for item in results.iter_mut() {
-                error_for_failed(&mut item["status"]);
+            for status in results.iter_mut().filter_map(|item| item.get_mut("status")) {
+                error_for_failed(status);
             }
         }
         let len = results.len();
