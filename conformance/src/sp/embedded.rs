@@ -256,23 +256,24 @@ impl EmbeddedSp {
         format!("*{scope}*")
     }
 
-    /// Backend name per KCLI-003 for a spec without `metadata.name`.
-    fn name_of(id: &str) -> anyhow::Result<String> {
-        let mut base = String::new();
-        for c in id.to_ascii_lowercase().chars() {
+    /// Backend name per KCLI-003 for `base`: the id of a spec without
+    /// `metadata.name`, else that name.
+    fn name_of(base: &str) -> anyhow::Result<String> {
+        let mut clean = String::new();
+        for c in base.to_ascii_lowercase().chars() {
             let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
                 c
             } else {
                 '-'
             };
-            if !(c == '-' && base.ends_with('-')) {
-                base.push(c);
+            if !(c == '-' && clean.ends_with('-')) {
+                clean.push(c);
             }
         }
-        let name = format!("{NAME_PREFIX}{}", base.trim_matches('-'));
+        let name = format!("{NAME_PREFIX}{}", clean.trim_matches('-'));
         anyhow::ensure!(
             name.len() <= 50,
-            "backend name of {id} would be truncated (KCLI-003); not derived here"
+            "backend name of {base} would be truncated (KCLI-003); not derived here"
         );
         Ok(name)
     }
@@ -473,8 +474,18 @@ impl SpUnderTest for EmbeddedSp {
         })
     }
 
-    fn backend_holds(&self, service_type: &str, id: &str) -> BoxFuture<'_, anyhow::Result<bool>> {
-        let url = Self::name_of(id).map(|n| {
+    fn backend_holds(
+        &self,
+        service_type: &str,
+        id: &str,
+        spec: &Value,
+    ) -> BoxFuture<'_, anyhow::Result<bool>> {
+        // KCLI-003: the base is `spec.metadata.name` when present, else the id.
+        let base = spec
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or(id);
+        let url = Self::name_of(base).map(|n| {
             format!(
                 "{}/{}/{n}",
                 self.kweb_url,

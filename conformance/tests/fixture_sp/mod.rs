@@ -145,8 +145,13 @@ impl SpUnderTest for FixtureSp {
         self.inner.backend(action)
     }
 
-    fn backend_holds(&self, service_type: &str, id: &str) -> BoxFuture<'_, anyhow::Result<bool>> {
-        self.inner.backend_holds(service_type, id)
+    fn backend_holds(
+        &self,
+        service_type: &str,
+        id: &str,
+        spec: &serde_json::Value,
+    ) -> BoxFuture<'_, anyhow::Result<bool>> {
+        self.inner.backend_holds(service_type, id, spec)
     }
 
     fn facts(&self) -> BTreeMap<String, String> {
