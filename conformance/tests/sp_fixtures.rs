@@ -4,7 +4,7 @@
 //! Each case runs the feature files of the areas its defect touches (copied
 //! into a temp dir) against the fixture with that one defect, and compares
 //! the set of failed scenarios with the expected set; cases run three at a
-//! time, each in a child process of this binary (`--case LABEL`). Prints
+//! time. Prints
 //! `sp_fixtures: N passed, N failed, N skipped`; exits non-zero on mismatch.
 
 mod fixture_sp;
@@ -303,23 +303,6 @@ fn label(case: &Case) -> String {
     format!("{:?} under {}", case.defect, case.profile)
 }
 
-/// Runs one case in a child process of this binary (`--case LABEL`): a
-/// run's context is process-wide (`context::activate`), so concurrent runs
-/// need processes of their own. `Err` carries the child's report.
-async fn in_child(case: &Case) -> Result<(), String> {
-    let exe = std::env::current_exe().map_err(|e| format!("this test binary: {e}"))?;
-    let out = tokio::process::Command::new(exe)
-        .args(["--case", &label(case)])
-        .output()
-        .await
-        .map_err(|e| format!("starting the case: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -327,29 +310,15 @@ async fn main() {
         println!("sp_fixtures: test");
         return;
     }
-    if let Some(wanted) = args
-        .iter()
-        .position(|a| a == "--case")
-        .and_then(|i| args.get(i + 1))
-    {
-        let outcome = match CASES.iter().find(|case| label(case) == *wanted) {
-            Some(case) => check(case).await,
-            None => Err(format!("no case is labelled `{wanted}`")),
-        };
-        if let Err(e) = &outcome {
-            eprintln!("{e}");
-        }
-        std::process::exit(i32::from(outcome.is_err()));
-    }
     // A plain argument keeps only the cases whose label contains it.
     let filter = args.iter().find(|a| !a.starts_with('-'));
     let cases = CASES
         .iter()
         .filter(|case| filter.is_none_or(|f| label(case).contains(f.as_str())));
-    // Each case has its own process, fixture, kweb-sim, NATS, ports and
-    // temp dirs, so three run at a time.
+    // Each case has its own fixture, kweb-sim, NATS, fake DCM, ports and
+    // temp dirs (and the run context is task-local), so three run at a time.
     let outcomes: Vec<(String, Result<(), String>)> = futures::stream::iter(cases)
-        .map(|case| async move { (label(case), in_child(case).await) })
+        .map(|case| async move { (label(case), check(case).await) })
         .buffer_unordered(3)
         .collect()
         .await;
