@@ -133,7 +133,6 @@ fn the_html_report_loads_cleanly_and_matches_the_yaml() {
             ]),
             &FixtureLauncher {
                 defects: vec![Defect::Health503WhenDown],
-                clusters: true,
             },
         ))
         .expect("the run starts");

@@ -169,7 +169,6 @@ async fn the_reference_provider_behind_the_proxy_is_clean() {
 async fn defects_of_a_fixture_sp_are_reported() {
     let launcher = FixtureLauncher {
         defects: vec![Defect::PlainText400, Defect::NoDeletedEvent],
-        clusters: false,
     };
     let bounds = Bounds {
         status_event: Duration::from_secs(3),

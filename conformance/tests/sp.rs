@@ -45,7 +45,6 @@ async fn main() {
     let runs = [Profile::V1alpha1, Profile::Agent].map(|profile| {
         let launcher = FixtureLauncher {
             defects: Vec::new(),
-            clusters: true,
         };
         let options = options(profile, dir.path().join(profile.name()));
         async move { (profile, run(options, &launcher).await) }

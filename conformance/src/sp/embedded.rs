@@ -60,7 +60,13 @@ struct Running {
 
 struct EmbeddedSp {
     env: LaunchEnv,
+    /// kweb (or kweb-sim) itself: backend control and inspection.
     kweb_url: String,
+    /// The kweb URL the provider calls (`KWEB_URL`): `kweb_url`, or a layer
+    /// in front of it ([`Interposed`]).
+    provider_kweb_url: String,
+    /// The URL the provider registers (`ADVERTISE_URL`).
+    advertise_url: String,
     simulated: bool,
     live_run_dir: Option<String>,
     /// live-kweb: the kcli build behind the real kweb ([`kcli_build`]).
@@ -79,6 +85,7 @@ fn provider_args(
     env: &LaunchEnv,
     kweb: &str,
     addr: SocketAddr,
+    advertise_url: &str,
     state: &std::path::Path,
     probe_timeout: &str,
 ) -> Vec<String> {
@@ -92,7 +99,7 @@ fn provider_args(
         s("--listen-address"),
         addr.to_string(),
         s("--advertise-url"),
-        format!("http://{addr}"),
+        s(advertise_url),
         s("--nats-url"),
         env.nats_url.clone(),
         s("--state-store-path"),
@@ -139,8 +146,9 @@ impl EmbeddedSp {
         let probe_timeout = if self.simulated { "1s" } else { "3s" };
         let args = provider_args(
             &self.env,
-            &self.kweb_url,
+            &self.provider_kweb_url,
             self.addr,
+            &self.advertise_url,
             self.state.path(),
             probe_timeout,
         );
@@ -248,23 +256,24 @@ impl EmbeddedSp {
         format!("*{scope}*")
     }
 
-    /// Backend name per KCLI-003 for a spec without `metadata.name`.
-    fn name_of(id: &str) -> anyhow::Result<String> {
-        let mut base = String::new();
-        for c in id.to_ascii_lowercase().chars() {
+    /// Backend name per KCLI-003 for `base`: the id of a spec without
+    /// `metadata.name`, else that name.
+    fn name_of(base: &str) -> anyhow::Result<String> {
+        let mut clean = String::new();
+        for c in base.to_ascii_lowercase().chars() {
             let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
                 c
             } else {
                 '-'
             };
-            if !(c == '-' && base.ends_with('-')) {
-                base.push(c);
+            if !(c == '-' && clean.ends_with('-')) {
+                clean.push(c);
             }
         }
-        let name = format!("{NAME_PREFIX}{}", base.trim_matches('-'));
+        let name = format!("{NAME_PREFIX}{}", clean.trim_matches('-'));
         anyhow::ensure!(
             name.len() <= 50,
-            "backend name of {id} would be truncated (KCLI-003); not derived here"
+            "backend name of {base} would be truncated (KCLI-003); not derived here"
         );
         Ok(name)
     }
@@ -465,8 +474,18 @@ impl SpUnderTest for EmbeddedSp {
         })
     }
 
-    fn backend_holds(&self, service_type: &str, id: &str) -> BoxFuture<'_, anyhow::Result<bool>> {
-        let url = Self::name_of(id).map(|n| {
+    fn backend_holds(
+        &self,
+        service_type: &str,
+        id: &str,
+        spec: &Value,
+    ) -> BoxFuture<'_, anyhow::Result<bool>> {
+        // KCLI-003: the base is `spec.metadata.name` when present, else the id.
+        let base = spec
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or(id);
+        let url = Self::name_of(base).map(|n| {
             format!(
                 "{}/{}/{n}",
                 self.kweb_url,
@@ -525,6 +544,78 @@ impl SpUnderTest for EmbeddedSp {
                 let _ = tokio::process::Command::new(stop).arg(dir).status().await;
             }
         })
+    }
+}
+
+/// A kweb-sim started in-process on a free loopback port (seed 7), for
+/// [`Embedded::launch_interposed`].
+pub struct Simulator {
+    url: String,
+    task: JoinHandle<()>,
+}
+
+impl Simulator {
+    /// Starts kweb-sim.
+    ///
+    /// # Errors
+    /// kweb-sim cannot bind or build.
+    pub async fn start() -> anyhow::Result<Self> {
+        let (url, task) = start_simulator().await?;
+        Ok(Self { url, task })
+    }
+
+    /// Its base URL, `http://127.0.0.1:PORT` (kweb routes and `/_sim/`).
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// Where the provider of [`Embedded::launch_interposed`] sits when a test
+/// puts layers between it and its neighbours (the fixture SPs of
+/// `conformance/tests/fixture_sp`): the DCM and NATS URLs come from the
+/// [`LaunchEnv`] it is given.
+#[derive(Debug, Clone)]
+pub struct Interposed {
+    /// The kweb URL the provider calls (`KWEB_URL`): the simulator's or a
+    /// layer in front of it. Backend control still goes to the simulator.
+    pub provider_kweb_url: String,
+    /// Where the provider listens (`LISTEN_ADDRESS`).
+    pub listen: SocketAddr,
+    /// The URL it registers with DCM (`ADVERTISE_URL`, REG-004).
+    pub advertise_url: String,
+}
+
+impl Embedded {
+    /// The embedded target on `sim`, wired as `wiring` says: the reference
+    /// provider, started, with kweb-sim backend control.
+    ///
+    /// # Errors
+    /// No state dir, or the provider does not start.
+    pub async fn launch_interposed(
+        sim: Simulator,
+        env: LaunchEnv,
+        wiring: Interposed,
+    ) -> anyhow::Result<Box<dyn SpUnderTest>> {
+        let state = tempfile::tempdir().context("provider state dir")?;
+        let sp = EmbeddedSp {
+            env,
+            kweb_url: sim.url,
+            provider_kweb_url: wiring.provider_kweb_url,
+            advertise_url: wiring.advertise_url,
+            simulated: true,
+            live_run_dir: None,
+            kweb_build: None,
+            state,
+            addr: wiring.listen,
+            http: reqwest::Client::new(),
+            faults: tokio::sync::Mutex::new(BTreeMap::new()),
+            running: tokio::sync::Mutex::new(None),
+            _sim: Some(sim.task),
+        };
+        let run = sp.start().await?;
+        *sp.running.lock().await = Some(run);
+        Ok(Box::new(sp))
     }
 }
 
@@ -634,6 +725,8 @@ impl Launcher for Embedded {
             let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
             let sp = EmbeddedSp {
                 env,
+                provider_kweb_url: kweb_url.clone(),
+                advertise_url: format!("http://{addr}"),
                 kweb_url,
                 simulated,
                 live_run_dir,

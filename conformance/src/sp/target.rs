@@ -261,8 +261,15 @@ pub trait SpUnderTest: Send + Sync {
         })
     }
 
-    /// Whether the backend still holds anything for the instance.
-    fn backend_holds(&self, service_type: &str, id: &str) -> BoxFuture<'_, anyhow::Result<bool>> {
+    /// Whether the backend still holds anything for the instance `id`,
+    /// created with the spec given as sent (a target may name backend
+    /// objects after it, e.g. after `spec.metadata.name`, KCLI-003).
+    fn backend_holds(
+        &self,
+        service_type: &str,
+        id: &str,
+        _spec: &serde_json::Value,
+    ) -> BoxFuture<'_, anyhow::Result<bool>> {
         let what = format!("{service_type} {id}");
         Box::pin(async move {
             anyhow::bail!("this target cannot inspect its backend (asked about {what})")

@@ -199,12 +199,13 @@ async fn backend_empty(w: &mut SpWorld, key: String) -> StepResult {
 /// current resource; `rule` names the broken requirement otherwise.
 async fn holds_nothing(w: &SpWorld, key: &str, rule: &str) -> StepResult {
     let (service_type, id) = current_target(w)?;
+    let spec = w.current()?.spec.clone();
     let ctx = w.ctx.clone();
     ctx.eventually(key, || {
         let ctx = ctx.clone();
-        let (service_type, id) = (service_type.clone(), id.clone());
+        let (service_type, id, spec) = (service_type.clone(), id.clone(), spec.clone());
         async move {
-            match ctx.sp.backend_holds(&service_type, &id).await {
+            match ctx.sp.backend_holds(&service_type, &id, &spec).await {
                 Ok(false) => Ok(()),
                 Ok(true) => Err(format!(
                     "{rule}: the backend still holds {service_type} {id}"
