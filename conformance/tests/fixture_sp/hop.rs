@@ -4,11 +4,13 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use dcm_conformance::wire::{self, WireError};
 use tokio::task::JoinHandle;
 
 /// A request or an answer, read whole.
@@ -107,49 +109,58 @@ fn end_to_end(headers: &HeaderMap) -> HeaderMap {
         .collect()
 }
 
-/// The client side: sends to `upstream` (a base URL without trailing `/`).
+/// The client side: sends to `upstream` (a base URL without trailing `/`)
+/// with the suite's raw HTTP/1.1 client, one connection per request
+/// (`Connection: close`): no idle connection keeps a stopped provider's
+/// server (and its state store) alive, and an answer the server gives
+/// before it has read the whole body (a 413) is still read, where a pooled
+/// client reports the broken write instead.
 #[derive(Debug, Clone)]
 pub(crate) struct Hop {
-    client: reqwest::Client,
     upstream: String,
 }
 
 impl Hop {
     pub(crate) fn new(upstream: &str) -> Self {
         Self {
-            // No idle connections: a restarted provider would find stale
-            // ones, and an idle one keeps its old server (and state store)
-            // alive past shutdown.
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .pool_max_idle_per_host(0)
-                .build()
-                .unwrap_or_default(),
             upstream: upstream.trim_end_matches('/').to_owned(),
         }
     }
 
     /// Forwards `req`; `Err` for a transport failure (no answer).
-    pub(crate) async fn send(&self, req: &Message) -> Result<Message, reqwest::Error> {
-        let resp = self
-            .client
-            .request(
-                req.method.clone(),
-                format!("{}{}", self.upstream, req.target),
-            )
-            .headers(end_to_end(&req.headers))
-            .body(req.body.clone())
-            .send()
-            .await?;
-        let status = resp.status();
-        let headers = end_to_end(resp.headers());
-        let body = resp.bytes().await?;
+    pub(crate) async fn send(&self, req: &Message) -> Result<Message, WireError> {
+        let mut out = wire::Request::new(
+            req.method.as_str(),
+            format!("{}{}", self.upstream, req.target),
+        )
+        .with_timeout(Duration::from_secs(60));
+        out.headers = end_to_end(&req.headers)
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect();
+        out.body = req.body.to_vec();
+        let authority = out
+            .authority()
+            .map(str::to_owned)
+            .ok_or_else(|| WireError::Io(format!("no authority in {}", out.url)))?;
+        let answer = wire::send_raw(&authority, &out).await?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &answer.headers {
+            if let (Ok(name), Ok(value)) = (
+                header::HeaderName::from_bytes(name.as_bytes()),
+                header::HeaderValue::from_str(value),
+            ) {
+                headers.append(name, value);
+            }
+        }
         Ok(Message {
             method: req.method.clone(),
             target: req.target.clone(),
-            status,
-            headers,
-            body,
+            status: StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY),
+            headers: end_to_end(&headers),
+            body: Bytes::from(answer.body),
         })
     }
 
