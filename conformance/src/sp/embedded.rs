@@ -117,7 +117,7 @@ fn provider_args(
         s("--request-timeout"),
         s("2s"),
         s("--shutdown-timeout"),
-        s("2s"),
+        s("1s"),
         s("--cluster-create-timeout"),
         s("3s"),
         s("--create-grace-period"),
@@ -169,9 +169,9 @@ impl EmbeddedSp {
     }
 
     /// Graceful stop, bounded: a provider that has not ended 10 s after
-    /// its stop signal (2 s `SHUTDOWN_TIMEOUT`) is aborted and awaited, so
-    /// the next start never meets a previous instance still holding the
-    /// state file or the port.
+    /// its stop signal (`SHUTDOWN_TIMEOUT` is 1 s, so a restart spends
+    /// 250 ms in lame duck) is aborted and awaited, so the next start never
+    /// meets a previous instance still holding the state file or the port.
     async fn stop(&self) {
         if let Some(run) = self.running.lock().await.take() {
             let _ = run.stop.send(());
