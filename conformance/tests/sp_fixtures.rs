@@ -69,10 +69,20 @@ const CASES: &[Case] = &[
         ],
         // HLT-006 is a MAY: reported as not implemented, not as a failure.
         warnings: &["health: An unhealthy body may explain itself without leaking"],
-        // The provider turns unhealthy under a hang only once its last probe
-        // is stale; whether it is still unhealthy from the serial down
-        // scenario before depends on when its next probe lands.
-        racy: &["health: A hung backend does not slow health down"],
+        // The defect answers 503 whenever the provider is unhealthy. The
+        // provider turns unhealthy under a hang only once its last probe is
+        // stale, and it is healthy again only at the first probe after a
+        // backend-down scenario: whether the scenarios that read health
+        // without breaking the backend meet an unhealthy provider depends on
+        // when that probe lands (seen in a full `cargo test`).
+        racy: &[
+            "health: A hung backend does not slow health down",
+            "health: Each registered endpoint serves a valid health body",
+            "health: Uptime is an integer that never decreases",
+            "health: Health carries type and path",
+            "health: Health answers within one second",
+            "registration: Registration does not block serving",
+        ],
     },
     Case {
         defect: Defect::ErrorInsteadOfFailed,
