@@ -3,11 +3,15 @@
 //!
 //! - SIGKILL while 200 creates are in flight, restart on the same state
 //!   file: every acknowledged resource is stored, no untracked `dcm-*` VM is
-//!   left on kweb-sim, and every acknowledged VM gets its RUNNING event.
+//!   left on kweb-sim, and every acknowledged VM gets its RUNNING event;
+//!   except that a create the kill caught between its durable dispatch mark
+//!   and kweb receiving its body is FAILED as interrupted (ORP-009: never
+//!   sent again), with no VM on kweb, at most one per kweb call slot.
 //! - Kill and cut: a slow kweb (latency on `POST /vms`) behind a proxy that
 //!   cuts some create connections mid-request, SIGKILL mid-burst N times,
 //!   then one last start; prints `acked lost, untracked, failed-by-crash,
-//!   missing events, duplicates` and asserts all zero. `CRASH_ROUNDS` and
+//!   missing events, duplicates` and asserts all zero (creates interrupted
+//!   in flight, as above, are counted apart and bounded per kill). `CRASH_ROUNDS` and
 //!   `CRASH_BURST` make the run longer (defaults 3 and 24).
 //!
 //! Real processes and sockets: the waits are wall-clock, with bounds far
@@ -46,12 +50,26 @@ async fn wait_port(port: u16) {
     .await;
 }
 
-/// Whether `events` holds a RUNNING event for `id`.
-fn running_event(events: &testkit::dcm_sim::EventLog, id: &str) -> bool {
+/// Whether `events` holds an event with `status` for `id`.
+fn has_event(events: &testkit::dcm_sim::EventLog, id: &str, status: &str) -> bool {
     events
         .for_id(id)
         .iter()
-        .any(|e| e.status().as_deref() == Some("RUNNING"))
+        .any(|e| e.status().as_deref() == Some(status))
+}
+
+/// The provider's kweb call slots (KCLI-031): how many creates can be on
+/// the wire when the process is killed.
+const KWEB_SLOTS: usize = 4;
+
+/// A create the kill caught between its durable dispatch mark and kweb
+/// receiving its body: FAILED after the grace period, never re-sent
+/// (ORP-009).
+fn interrupted_by_crash(resource: &Value) -> bool {
+    resource["status"] == "FAILED"
+        && resource["status_message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("creation interrupted by a provider restart"))
 }
 
 fn provider(sim: &str, nats: &str, state: &Path, port: u16) -> Killed {
@@ -140,18 +158,32 @@ async fn api017_sigkill_during_200_creates_loses_nothing() {
 
     let _second = provider(&sim, nats_url, dir.path(), port);
     wait_port(port).await;
-    // Every acknowledged resource is in the store and reaches RUNNING.
+    // Every acknowledged resource is in the store and reaches RUNNING, but
+    // for one whose intent was durably marked dispatched while its body had
+    // not reached kweb when the process died: by ORP-009 it is never sent
+    // again and turns FAILED after CREATE_GRACE_PERIOD. Only the kweb calls
+    // in flight at the kill can be in that window.
+    let mut interrupted = Vec::new();
     for id in &acked {
-        testkit::eventually(Duration::from_secs(60), || async {
+        let got = testkit::eventually(Duration::from_secs(60), || async {
             let got = json_of(&http, &format!("{base}/api/v1alpha1/vms/{id}")).await;
             if got["status"] == "RUNNING" {
-                Ok(())
+                Ok(None)
+            } else if interrupted_by_crash(&got) {
+                Ok(Some(got))
             } else {
                 Err(format!("{id} never RUNNING after restart: {got}"))
             }
         })
         .await;
+        if got.is_some() {
+            interrupted.push(id.clone());
+        }
     }
+    assert!(
+        interrupted.len() <= KWEB_SLOTS,
+        "ORP-009: only creates in flight at the kill may be interrupted: {interrupted:?}"
+    );
     // No untracked dcm-* VM remains: every prefixed VM on kweb-sim has a record.
     let vms: Value = reqwest::get(format!("{sim}/vms"))
         .await
@@ -198,6 +230,13 @@ async fn api017_sigkill_during_200_creates_loses_nothing() {
     for name in &names {
         assert!(tracked.contains(name), "untracked VM {name} left on kweb");
     }
+    for id in &interrupted {
+        let name = format!("dcm-{id}");
+        assert!(
+            !names.contains(&name),
+            "{id} is FAILED as interrupted, but kweb holds {name}"
+        );
+    }
     let orphans: Value = http
         .get(format!("{base}/api/v1alpha1/orphans"))
         .send()
@@ -207,21 +246,28 @@ async fn api017_sigkill_during_200_creates_loses_nothing() {
         .await
         .expect("json");
     assert_eq!(orphans["results"], json!([]), "no orphans");
-    // Every acknowledged VM gets its RUNNING event.
+    // Every acknowledged VM gets its RUNNING event, an interrupted one its
+    // FAILED event.
     for id in &acked {
+        let status = if interrupted.contains(id) {
+            "FAILED"
+        } else {
+            "RUNNING"
+        };
         testkit::eventually(Duration::from_secs(30), || async {
-            if running_event(&events, id) {
+            if has_event(&events, id, status) {
                 Ok(())
             } else {
-                Err(format!("no RUNNING event for {id}"))
+                Err(format!("no {status} event for {id}"))
             }
         })
         .await;
     }
     println!(
-        "crash test: {} of {CREATES} creates acknowledged before SIGKILL, {} dcm- VMs on kweb-sim, all tracked",
+        "crash test: {} of {CREATES} creates acknowledged before SIGKILL, {} dcm- VMs on kweb-sim, all tracked, {} interrupted in flight (ORP-009)",
         acked.len(),
-        names.len()
+        names.len(),
+        interrupted.len()
     );
 }
 
@@ -350,10 +396,10 @@ async fn orp009_api018_kills_and_cuts_under_a_slow_backend_lose_nothing() {
         tracked = records(&http, &base).await;
     }
     let acked_lost = acked.iter().filter(|id| !tracked.contains_key(*id)).count();
-    let failed_by_crash = acked
-        .iter()
-        .filter(|id| tracked.get(*id).is_some_and(|s| s != "RUNNING"))
-        .count();
+    // ORP-009: a create caught between its durable dispatch mark and kweb
+    // receiving its body is FAILED as interrupted, not failed by the crash.
+    let mut interrupted = Vec::new();
+    let mut failed_by_crash = 0;
     for id in acked
         .iter()
         .filter(|id| tracked.get(*id).is_some_and(|s| s != "RUNNING"))
@@ -363,6 +409,11 @@ async fn orp009_api018_kills_and_cuts_under_a_slow_backend_lose_nothing() {
             "not RUNNING: {id} {} {}",
             got["status"], got["status_message"]
         );
+        if interrupted_by_crash(&got) {
+            interrupted.push(id.clone());
+        } else {
+            failed_by_crash += 1;
+        }
     }
     let vms = json_of(&http, &format!("{sim}/vms")).await;
     let kweb_vms: Vec<(String, Option<String>)> = vms["vms"]
@@ -396,7 +447,14 @@ async fn orp009_api018_kills_and_cuts_under_a_slow_backend_lose_nothing() {
     let missing = || {
         acked
             .iter()
-            .filter(|id| !running_event(&events, id))
+            .filter(|id| {
+                let status = if interrupted.contains(*id) {
+                    "FAILED"
+                } else {
+                    "RUNNING"
+                };
+                !has_event(&events, id, status)
+            })
             .count()
     };
     let mut missing_events = missing();
@@ -406,13 +464,30 @@ async fn orp009_api018_kills_and_cuts_under_a_slow_backend_lose_nothing() {
         missing_events = missing();
     }
     println!(
-        "crash/cut: {rounds} kills, {} creates, {} acknowledged, {} connections cut, {} dcm-cc VMs on kweb | acked lost {acked_lost}, untracked {untracked}, failed-by-crash {failed_by_crash}, missing events {missing_events}, duplicates {duplicates}",
+        "crash/cut: {rounds} kills, {} creates, {} acknowledged, {} connections cut, {} dcm-cc VMs on kweb, {} interrupted in flight (ORP-009) | acked lost {acked_lost}, untracked {untracked}, failed-by-crash {failed_by_crash}, missing events {missing_events}, duplicates {duplicates}",
         rounds * burst,
         acked.len(),
         proxy.cut_count(),
         kweb_vms.len(),
+        interrupted.len(),
     );
     assert!(proxy.cut_count() > 0, "the proxy cut no create");
+    assert!(
+        interrupted.len() <= KWEB_SLOTS * rounds,
+        "ORP-009: only creates in flight at a kill may be interrupted: {interrupted:?}"
+    );
+    let interrupted_on_kweb: Vec<&String> = interrupted
+        .iter()
+        .filter(|id| {
+            kweb_vms
+                .iter()
+                .any(|(name, _)| name == &format!("dcm-{id}"))
+        })
+        .collect();
+    assert!(
+        interrupted_on_kweb.is_empty(),
+        "FAILED as interrupted, but kweb holds them: {interrupted_on_kweb:?}"
+    );
     assert_eq!(
         (
             acked_lost,
