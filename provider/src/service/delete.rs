@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::{blocking, not_found};
+use super::{blocking, not_found, stored};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::id::InstanceId;
@@ -25,11 +25,7 @@ pub(crate) async fn delete(
     deadline: Instant,
 ) -> Result<(), ApiError> {
     let id = id.as_str();
-    let record = app
-        .store
-        .get(id)?
-        .filter(|r| r.kind == kind)
-        .ok_or_else(|| not_found(kind, id))?;
+    let record = stored(app, kind, id)?;
     if start_delete(&record) == DeleteStart::AlreadyDeleting {
         return Ok(());
     }

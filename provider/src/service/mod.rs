@@ -18,6 +18,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::app::App;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, FieldError};
 use crate::store::{Kind, Record};
@@ -103,6 +104,18 @@ impl Resource {
 
 pub(super) fn not_found(kind: Kind, id: &str) -> ApiError {
     ApiError::not_found(format!("{} {id} not found", kind.service_type()))
+}
+
+/// The stored record of `id` when it is of `kind`; an id of another
+/// service type is unknown to this endpoint (404).
+///
+/// # Errors
+/// 404, or the store's read failure.
+pub(super) fn stored(app: &App, kind: Kind, id: &str) -> Result<Record, ApiError> {
+    app.store
+        .get(id)?
+        .filter(|r| r.kind == kind)
+        .ok_or_else(|| not_found(kind, id))
 }
 
 async fn blocking<T: Send + 'static>(

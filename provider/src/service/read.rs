@@ -6,7 +6,7 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use super::{Resource, ResourceList, not_found};
+use super::{Resource, ResourceList, stored};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::id::InstanceId;
@@ -25,11 +25,7 @@ pub(crate) async fn get(
     deadline: Instant,
 ) -> Result<Resource, ApiError> {
     let id = id.as_str();
-    let record = app
-        .store
-        .get(id)?
-        .filter(|r| r.kind == kind)
-        .ok_or_else(|| not_found(kind, id))?;
+    let record = stored(app, kind, id)?;
     let mut resource = Resource::from_record(&record);
     if record.status == Status::Cluster(crate::lifecycle::ClusterStatus::Active)
         && let Some(text) = cached_kubeconfig(app, &record, deadline).await
