@@ -598,20 +598,76 @@ impl Embedded {
         wiring: Interposed,
     ) -> anyhow::Result<Box<dyn SpUnderTest>> {
         let state = tempfile::tempdir().context("provider state dir")?;
-        let sp = EmbeddedSp {
-            env,
-            kweb_url: sim.url,
-            provider_kweb_url: wiring.provider_kweb_url,
-            advertise_url: wiring.advertise_url,
+        let kweb = KwebSide {
+            url: sim.url,
+            provider_url: wiring.provider_kweb_url,
             simulated: true,
             live_run_dir: None,
-            kweb_build: None,
+            build: None,
+            sim: Some(sim.task),
+        };
+        EmbeddedSp::started(env, state, kweb, wiring.listen, wiring.advertise_url).await
+    }
+}
+
+/// The kweb an [`EmbeddedSp`] runs on.
+struct KwebSide {
+    /// kweb (or kweb-sim) itself: backend control and inspection.
+    url: String,
+    /// The kweb URL the provider calls (`url`, or a layer in front of it).
+    provider_url: String,
+    simulated: bool,
+    live_run_dir: Option<String>,
+    build: Option<String>,
+    sim: Option<JoinHandle<()>>,
+}
+
+impl KwebSide {
+    /// A kweb the provider calls directly, with no layer in between.
+    fn direct(
+        url: String,
+        simulated: bool,
+        build: Option<String>,
+        sim: Option<JoinHandle<()>>,
+    ) -> Self {
+        Self {
+            provider_url: url.clone(),
+            url,
+            simulated,
+            live_run_dir: None,
+            build,
+            sim,
+        }
+    }
+}
+
+impl EmbeddedSp {
+    /// The provider on `kweb`, listening on `addr` and registering
+    /// `advertise_url`, started.
+    ///
+    /// # Errors
+    /// The provider does not start.
+    async fn started(
+        env: LaunchEnv,
+        state: tempfile::TempDir,
+        kweb: KwebSide,
+        addr: SocketAddr,
+        advertise_url: String,
+    ) -> anyhow::Result<Box<dyn SpUnderTest>> {
+        let sp = Self {
+            env,
+            kweb_url: kweb.url,
+            provider_kweb_url: kweb.provider_url,
+            advertise_url,
+            simulated: kweb.simulated,
+            live_run_dir: kweb.live_run_dir,
+            kweb_build: kweb.build,
             state,
-            addr: wiring.listen,
+            addr,
             http: reqwest::Client::new(),
             faults: tokio::sync::Mutex::new(BTreeMap::new()),
             running: tokio::sync::Mutex::new(None),
-            _sim: Some(sim.task),
+            _sim: kweb.sim,
         };
         let run = sp.start().await?;
         *sp.running.lock().await = Some(run);
@@ -705,42 +761,31 @@ impl Launcher for Embedded {
         let backend = self.backend.clone();
         Box::pin(async move {
             let state = tempfile::tempdir().context("provider state dir")?;
-            let mut kweb_build = None;
-            let (kweb_url, simulated, sim_task, live_run_dir) = match backend {
+            let kweb = match backend {
                 Backend::Simulator => {
                     let (url, task) = start_simulator().await?;
-                    (url, true, Some(task), None)
+                    KwebSide::direct(url, true, None, Some(task))
                 }
                 Backend::RealUrl(url) => {
-                    kweb_build = Some(format!("unknown: a kweb the suite did not launch ({url})"));
-                    (url.trim_end_matches('/').to_owned(), false, None, None)
+                    let build = format!("unknown: a kweb the suite did not launch ({url})");
+                    KwebSide::direct(
+                        url.trim_end_matches('/').to_owned(),
+                        false,
+                        Some(build),
+                        None,
+                    )
                 }
                 Backend::RealLauncher { script, port } => {
                     let dir = state.path().join("kweb-live");
                     let url = start_real(&script, port, &dir).await?;
-                    kweb_build = Some(kcli_build(&script).await);
-                    (url, false, None, Some(dir.display().to_string()))
+                    let mut kweb =
+                        KwebSide::direct(url, false, Some(kcli_build(&script).await), None);
+                    kweb.live_run_dir = Some(dir.display().to_string());
+                    kweb
                 }
             };
             let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-            let sp = EmbeddedSp {
-                env,
-                provider_kweb_url: kweb_url.clone(),
-                advertise_url: format!("http://{addr}"),
-                kweb_url,
-                simulated,
-                live_run_dir,
-                kweb_build,
-                state,
-                addr,
-                http: reqwest::Client::new(),
-                faults: tokio::sync::Mutex::new(BTreeMap::new()),
-                running: tokio::sync::Mutex::new(None),
-                _sim: sim_task,
-            };
-            let run = sp.start().await?;
-            *sp.running.lock().await = Some(run);
-            Ok(Box::new(sp) as Box<dyn SpUnderTest>)
+            EmbeddedSp::started(env, state, kweb, addr, format!("http://{addr}")).await
         })
     }
 }
