@@ -598,7 +598,7 @@ async fn cleanup(w: &mut SpWorld) -> Result<(), String> {
 /// End of run: the SP lists no ledger id any more (ORP-021).
 async fn verify_ledger(ctx: &RunContext) -> Vec<String> {
     // The timeout table bounds this walk too: a hung SP ends the run.
-    let answer_bound = ctx.timeouts.get("http_response") + Duration::from_secs(5);
+    let answer_bound = ctx.timeouts.answer_wait();
     let mut leftovers = Vec::new();
     let ledger_ids: BTreeSet<String> = ctx.ledger.entries().into_iter().map(|e| e.id).collect();
     for s in ctx.services.values() {

@@ -281,6 +281,14 @@ impl TimeoutTable {
         }
     }
 
+    /// How long the suite's client waits for one answer: `http_response`
+    /// plus 5 s, so an answer that comes late is still seen (and judged
+    /// late) rather than lost.
+    #[must_use]
+    pub fn answer_wait(&self) -> Duration {
+        self.get("http_response") + Duration::from_secs(5)
+    }
+
     /// Whether `key` exists.
     #[must_use]
     pub fn has(&self, key: &str) -> bool {

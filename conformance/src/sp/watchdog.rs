@@ -35,7 +35,7 @@ pub fn scenario_deadline(steps: &[&str], timeouts: &TimeoutTable) -> Duration {
             .map(|k| timeouts.get(k))
             .collect();
         total += if named.is_empty() {
-            2 * (timeouts.get("http_response") + Duration::from_secs(5))
+            2 * timeouts.answer_wait()
         } else {
             named.into_iter().sum()
         };

@@ -217,8 +217,7 @@ impl SpWorld {
     /// A request with the `http_response` timeout.
     #[must_use]
     pub fn request(&self, method: &str, url: impl Into<String>) -> Request {
-        Request::new(method, url)
-            .with_timeout(self.ctx.timeouts.get("http_response") + Duration::from_secs(5))
+        Request::new(method, url).with_timeout(self.ctx.timeouts.answer_wait())
     }
 
     /// Sends and records.
