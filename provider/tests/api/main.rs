@@ -11,6 +11,5 @@ mod nats_cluster;
 mod problems;
 mod recovery;
 mod registration;
-mod shutdown;
 mod snapshots;
 mod timeouts;

@@ -78,12 +78,7 @@ async fn evt042_nats_cluster_failover_loses_and_duplicates_no_event() {
     // resource, so a VM created before that pass would rightly show a second
     // PROVISIONING under a new event id; create only once it is done.
     testkit::eventually(Duration::from_secs(10), || async {
-        let ready: Value = app
-            .get("/ready")
-            .await
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let ready = app.json("/ready").await;
         if ready["polled"] == true {
             Ok(())
         } else {

@@ -182,6 +182,50 @@ async fn tmo007_shutdown_cancels_a_hanging_background_create_and_releases_the_st
     );
 }
 
+/// TMO-007: a request whose body never arrives stays in flight until
+/// READ_TIMEOUT (30 s), far past SHUTDOWN_TIMEOUT (1 s). Shutdown cuts its
+/// connection with the rest, so the store is free the moment the provider
+/// has stopped and the next start opens it (without the cut: the
+/// connection task kept the router and the store, `DatabaseAlreadyOpen`).
+#[tokio::test(start_paused = true)]
+async fn tmo007_a_request_in_flight_at_shutdown_timeout_does_not_keep_the_store_open() {
+    let app = spawn_with(Options {
+        args: ["--shutdown-timeout", "1s", "--read-timeout", "30s"]
+            .map(str::to_owned)
+            .to_vec(),
+        ..Options::default()
+    })
+    .await;
+    let mut stream = TcpStream::connect(app.addr).await.expect("connect");
+    // A whole request first: its answer proves the connection is served.
+    stream
+        .write_all(b"GET /api/v1alpha1/vms/health HTTP/1.1\r\nHost: sp\r\n\r\n")
+        .await
+        .expect("write");
+    let mut head = [0_u8; 12];
+    stream.read_exact(&mut head).await.expect("health answer");
+    assert_eq!(&head, b"HTTP/1.1 200", "health answered on the connection");
+    // Then a create whose body stops after one byte of the announced 100.
+    stream
+        .write_all(
+            b"POST /api/v1alpha1/vms?id=held HTTP/1.1\r\nHost: sp\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        )
+        .await
+        .expect("write");
+    let kweb = app.sim.clone();
+    let dir = app.stop().await;
+    // Builds the provider on the same state file: panics while it is held.
+    let restarted = spawn_with(Options {
+        kweb_url: Some(kweb),
+        state_dir: Some(dir),
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(restarted.get("/health").await.status(), 200);
+    drop(stream);
+}
+
 /// TMO-002: a delete kweb does not answer within REQUEST_TIMEOUT is a 504
 /// (never 502) before REQUEST_TIMEOUT, and the resource stays `DELETING`.
 #[tokio::test(start_paused = true)]
