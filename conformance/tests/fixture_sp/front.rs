@@ -30,10 +30,10 @@ const KNOWN: [&str; 10] = [
 
 /// The front layer's state.
 pub(crate) struct Front {
-    pub(crate) defects: Arc<BTreeSet<Defect>>,
-    pub(crate) provider: Hop,
+    defects: Arc<BTreeSet<Defect>>,
+    provider: Hop,
     /// Ids whose next `DELETED` event the tap drops ([`Defect::ReplayRecreates`]).
-    pub(crate) recreated: Arc<Mutex<BTreeSet<String>>>,
+    recreated: Arc<Mutex<BTreeSet<String>>>,
     /// First accepted create body by `{collection}/{id}` (replay defects).
     created: Mutex<BTreeMap<String, Value>>,
     /// Deleted resources as last read, by `{collection}/{id}`.

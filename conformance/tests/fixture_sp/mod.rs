@@ -29,13 +29,13 @@ use futures::future::BoxFuture;
 use tokio::task::JoinHandle;
 
 use front::Front;
+use hop::{Hop, serve};
+use registry::Registry;
 
 /// Locks `m`; a panicked holder left nothing half-written worth refusing.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
-use hop::{Hop, serve};
-use registry::Registry;
 
 /// A deliberate contract violation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

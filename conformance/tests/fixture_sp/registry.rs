@@ -13,8 +13,8 @@ use super::{Defect, lock};
 /// The registry layer's state; [`Registry::restart`] forgets what belongs
 /// to one run of the provider.
 pub(crate) struct Registry {
-    pub(crate) defects: Arc<BTreeSet<Defect>>,
-    pub(crate) dcm: Hop,
+    defects: Arc<BTreeSet<Defect>>,
+    dcm: Hop,
     /// The provider's id → the id sent instead, for this run
     /// ([`Defect::RandomRegistrationId`]).
     ids: Mutex<BTreeMap<String, String>>,
