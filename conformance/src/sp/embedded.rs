@@ -26,7 +26,10 @@ use crate::sp::target::{
 use crate::sp::timeouts::Declared;
 
 const POLL: Duration = Duration::from_millis(200);
-const DEBOUNCE: Duration = Duration::from_millis(100);
+/// Long enough that the EVT-025 flap (6 flips 50 ms apart plus their backend
+/// requests, about 0.3 s) falls inside one window also on a loaded machine;
+/// with a window shorter than the flap every flip may be published, rightly.
+const DEBOUNCE: Duration = Duration::from_secs(1);
 const CLUSTER_CREATE_TIMEOUT: Duration = Duration::from_secs(3);
 const NAME_PREFIX: &str = "dcm-";
 
@@ -105,9 +108,9 @@ fn provider_args(
         s("--state-store-path"),
         state.join("state.db").display().to_string(),
         s("--poll-interval"),
-        s("200ms"),
+        humantime::format_duration(POLL).to_string(),
         s("--debounce-window"),
-        s("100ms"),
+        humantime::format_duration(DEBOUNCE).to_string(),
         s("--health-probe-interval"),
         s("100ms"),
         s("--health-probe-timeout"),
