@@ -37,7 +37,8 @@ pub const INSTALL_HINT: &str =
 /// Interval between two probes of [`eventually`].
 const POLL: Duration = Duration::from_millis(20);
 
-/// A free loopback TCP port (bind `127.0.0.1:0`, read, release).
+/// A free loopback TCP port for a server started later
+/// ([`dcm_conformance::sp::nats::free_port`]: below the ephemeral range).
 ///
 /// # Panics
 /// When loopback cannot be bound.

@@ -787,7 +787,7 @@ impl Launcher for Embedded {
                     kweb
                 }
             };
-            let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+            let addr = SocketAddr::from(([127, 0, 0, 1], crate::sp::nats::free_port()?));
             EmbeddedSp::started(env, state, kweb, addr, format!("http://{addr}")).await
         })
     }

@@ -353,11 +353,30 @@ fn loopback_client_port(host_config: &mut testcontainers::bollard::models::HostC
     );
 }
 
-/// A free loopback TCP port: binds `127.0.0.1:0`, reads the port, releases it.
+/// Where [`free_port`] looks: below Linux's default ephemeral range
+/// (`net.ipv4.ip_local_port_range`, 32768-60999), where neither another
+/// process's `bind(0)` nor an outgoing connection's local port can take a
+/// port between the check and the real bind (with many test processes at
+/// once, both did: "Address already in use"), and above the fixed ports of
+/// the scripts (real kwebs on 18200-18499).
+const PICK_RANGE: std::ops::Range<u16> = 20000..32768;
+
+/// A free loopback TCP port for a server started later (a nats-server
+/// process, a provider that is restarted on the same port): a random port of
+/// [`PICK_RANGE`] that binds on `127.0.0.1`, released; after 64 taken ones,
+/// whatever `127.0.0.1:0` gets.
 ///
 /// # Errors
-/// The bind error.
+/// The bind error of `127.0.0.1:0`.
 pub fn free_port() -> std::io::Result<u16> {
+    use rand::Rng as _;
+    let mut rng = rand::rng();
+    for _ in 0..64 {
+        let port = rng.random_range(PICK_RANGE);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -423,6 +442,13 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_port_picks_a_bindable_port_below_the_ephemeral_range() {
+        let port = free_port().expect("a free port");
+        assert!(PICK_RANGE.contains(&port), "port {port}");
+        TcpListener::bind(("127.0.0.1", port)).expect("the port binds");
+    }
 
     #[test]
     fn discovery_order_prefers_url_then_binary_then_docker() {

@@ -198,7 +198,8 @@ async fn launch(defects: Arc<BTreeSet<Defect>>, env: LaunchEnv) -> anyhow::Resul
     } else {
         sim.url().to_owned()
     };
-    let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let listen =
+        std::net::SocketAddr::from(([127, 0, 0, 1], dcm_conformance::sp::nats::free_port()?));
     let recreated = Arc::new(Mutex::new(BTreeSet::new()));
     let front = Arc::new(Front::new(
         defects.clone(),
